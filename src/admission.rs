@@ -1,0 +1,128 @@
+//! From an admission request to a decision, independent of any host: the waPC entry points in
+//! `lib.rs`, tests and other front ends all call `validate` here.
+
+use crate::policy::Policy;
+use crate::settings::Settings;
+use crate::workload::{read_pod, WorkloadKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The fields of a Kubernetes AdmissionRequest that the decision depends on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AdmissionRequest {
+    pub uid: String,
+    pub kind: GroupVersionKind,
+    pub sub_resource: String,
+    pub operation: String,
+    pub object: Value,
+    pub old_object: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GroupVersionKind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+/// The payload Kubewarden sends to `validate`.
+#[derive(Debug, Deserialize)]
+pub struct ValidationPayload {
+    pub request: AdmissionRequest,
+    #[serde(default)]
+    pub settings: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject { message: String },
+}
+
+impl Decision {
+    fn reject(message: String) -> Decision {
+        Decision::Reject { message }
+    }
+}
+
+/// Decides on a raw `validate` payload. Never panics: anything unreadable is a rejection that
+/// says what could not be read.
+pub fn validate(payload: &[u8]) -> Decision {
+    let payload: ValidationPayload = match serde_json::from_slice(payload) {
+        Ok(p) => p,
+        Err(e) => return Decision::reject(format!("cannot read the admission request: {e}")),
+    };
+    let settings = match Settings::from_value(&payload.settings) {
+        Ok(s) => s,
+        Err(e) => return Decision::reject(e),
+    };
+    decide(&Policy::new(settings), &payload.request)
+}
+
+/// The kind the request is about: the request's own kind, or the object's when a caller left
+/// the request's out.
+fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
+    if request.kind.kind.is_empty() {
+        WorkloadKind::of_object(&request.object)
+    } else {
+        WorkloadKind::from_group_kind(&request.kind.group, &request.kind.kind)
+    }
+}
+
+pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
+    let Some(kind) = workload_kind(request) else {
+        return Decision::Accept;
+    };
+    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE" | "") {
+        return Decision::Accept;
+    }
+    // Subresources (status, scale, binding, ...) change nothing a check reads, except the one
+    // that adds ephemeral containers to a running pod.
+    let ephemeral_update =
+        kind == WorkloadKind::Pod && request.sub_resource == "ephemeralcontainers";
+    if !request.sub_resource.is_empty() && !ephemeral_update {
+        return Decision::Accept;
+    }
+    let pod = match read_pod(kind, &request.object) {
+        Ok(Some(pod)) => pod,
+        Ok(None) => return Decision::Accept,
+        Err(e) => {
+            return Decision::reject(format!(
+                "PodSecurity \"{}\" cannot evaluate this {}: {e}",
+                policy.label(),
+                kind_name(kind)
+            ))
+        }
+    };
+    // Like Pod Security Admission, an update of a pod that leaves everything the checks read
+    // unchanged (labels, annotations others read, status) is not judged again.
+    if kind == WorkloadKind::Pod && request.operation == "UPDATE" && !ephemeral_update {
+        if let Ok(Some(old)) = read_pod(kind, &request.old_object) {
+            if old == pod {
+                return Decision::Accept;
+            }
+        }
+    }
+    let findings = policy.evaluate(&pod);
+    if findings.is_empty() {
+        Decision::Accept
+    } else {
+        Decision::reject(policy.message("violates", &findings))
+    }
+}
+
+fn kind_name(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Pod => "Pod",
+        WorkloadKind::Deployment => "Deployment",
+        WorkloadKind::ReplicaSet => "ReplicaSet",
+        WorkloadKind::StatefulSet => "StatefulSet",
+        WorkloadKind::DaemonSet => "DaemonSet",
+        WorkloadKind::Job => "Job",
+        WorkloadKind::CronJob => "CronJob",
+        WorkloadKind::ReplicationController => "ReplicationController",
+        WorkloadKind::PodTemplate => "PodTemplate",
+    }
+}

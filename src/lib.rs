@@ -1,0 +1,68 @@
+//! security-context-policy: a Kubewarden policy that enforces the Pod Security Standards, exactly
+//! as Kubernetes' Pod Security Admission defines them, on every workload kind that carries a pod.
+//!
+//! This file only wires waPC to the evaluator; everything else is host-independent.
+
+pub mod admission;
+pub mod checks;
+pub mod glob;
+pub mod level;
+pub mod pod;
+pub mod policy;
+pub mod reader;
+pub mod security_context;
+pub mod settings;
+pub mod workload;
+
+use admission::Decision;
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
+
+#[no_mangle]
+pub extern "C" fn wapc_init() {
+    guest::register_function("validate", validate);
+    guest::register_function("validate_settings", validate_settings);
+    guest::register_function(
+        "protocol_version",
+        kubewarden_policy_sdk::protocol_version_guest,
+    );
+}
+
+pub fn validate(payload: &[u8]) -> CallResult {
+    let response = match admission::validate(payload) {
+        Decision::Accept => ValidationResponse {
+            accepted: true,
+            message: None,
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
+        },
+        Decision::Reject { message } => ValidationResponse {
+            accepted: false,
+            message: Some(message),
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
+        },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}
+
+/// Unlike the SDK's helper, unreadable settings are answered `valid: false` with the reason,
+/// not with a guest error.
+pub fn validate_settings(payload: &[u8]) -> CallResult {
+    let response = match settings::Settings::from_json(payload) {
+        Ok(_) => SettingsValidationResponse {
+            valid: true,
+            message: None,
+        },
+        Err(message) => SettingsValidationResponse {
+            valid: false,
+            message: Some(message),
+        },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}

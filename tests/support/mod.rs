@@ -1,0 +1,129 @@
+//! Shared by the integration tests: the upstream Pod Security Admission conformance fixtures,
+//! and AdmissionRequests built around pods.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// `../shared/conformance/psa` beside the checkout, or `PSA_CONFORMANCE_DIR`.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("PSA_CONFORMANCE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/psa"),
+    };
+    dir.join("manifest.json").is_file().then_some(dir)
+}
+
+pub struct Fixture {
+    pub path: String,
+    pub level: String,
+    pub version: String,
+    pub expect_allow: bool,
+    pub reason_substring: Option<String>,
+    pub pod: Value,
+}
+
+pub fn load_fixtures(dir: &std::path::Path) -> Vec<Fixture> {
+    let manifest: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    manifest
+        .into_iter()
+        .map(|record| {
+            let path = record["path"].as_str().unwrap().to_string();
+            let text = std::fs::read_to_string(dir.join(&path)).unwrap();
+            let pod: Value = serde_yaml::from_str(&text).unwrap();
+            Fixture {
+                level: record["level"].as_str().unwrap().to_string(),
+                version: record["version"].as_str().unwrap().to_string(),
+                expect_allow: record["expect"] == "allow",
+                reason_substring: record["reason_substring"].as_str().map(str::to_string),
+                path,
+                pod,
+            }
+        })
+        .collect()
+}
+
+pub fn request(group: &str, version: &str, kind: &str, object: Value) -> Value {
+    json!({
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
+        "operation": "CREATE",
+        "name": object["metadata"]["name"].clone(),
+        "namespace": "default",
+        "userInfo": {"username": "tester"},
+        "object": object,
+    })
+}
+
+pub fn pod_request(pod: &Value) -> Value {
+    request("", "v1", "Pod", pod.clone())
+}
+
+/// The pod as the template of a Deployment.
+pub fn deployment_request(pod: &Value) -> Value {
+    let name = pod["metadata"]["name"].clone();
+    let mut template = json!({"metadata": {"labels": {"app": name}}, "spec": pod["spec"].clone()});
+    if let Some(annotations) = pod["metadata"].get("annotations") {
+        template["metadata"]["annotations"] = annotations.clone();
+    }
+    request(
+        "apps",
+        "v1",
+        "Deployment",
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": template}
+        }),
+    )
+}
+
+pub fn validation_payload(request: &Value, settings: &Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap()
+}
+
+/// Runs every fixture as a Pod and as a Deployment through `validate` (a Kubewarden `validate`
+/// call: payload in, ValidationResponse JSON out) and returns (passed, failures).
+pub fn run_conformance(
+    dir: &std::path::Path,
+    mut validate: impl FnMut(&[u8]) -> Value,
+) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for fixture in load_fixtures(dir) {
+        let settings = json!({"level": fixture.level, "version": fixture.version});
+        for (shape, request) in [
+            ("Pod", pod_request(&fixture.pod)),
+            ("Deployment", deployment_request(&fixture.pod)),
+        ] {
+            let response = validate(&validation_payload(&request, &settings));
+            let accepted = response["accepted"].as_bool();
+            let message = response["message"].as_str().unwrap_or("");
+            let ok = match (fixture.expect_allow, accepted) {
+                (true, Some(true)) => true,
+                (false, Some(false)) => fixture
+                    .reason_substring
+                    .as_deref()
+                    .is_none_or(|r| message.contains(r)),
+                _ => false,
+            };
+            if ok {
+                passed += 1;
+            } else {
+                failures.push(format!(
+                    "{} as {shape}: expected {}, got {response}",
+                    fixture.path,
+                    if fixture.expect_allow {
+                        "allow"
+                    } else {
+                        "deny"
+                    }
+                ));
+            }
+        }
+    }
+    (passed, failures)
+}
