@@ -33,7 +33,7 @@ pub fn containers_phrase<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 /// Sorted and without duplicates, like the string sets the upstream messages list.
-pub fn sorted_set<'s>(mut items: Vec<&'s str>) -> Vec<&'s str> {
+pub fn sorted_set(mut items: Vec<&str>) -> Vec<&str> {
     items.sort_unstable();
     items.dedup();
     items

@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn the_safe_set_grows_by_version() {
-        let cases: &[(&str, fn(&CheckInput<'_, '_>) -> Option<Violation>)] = &[
+        let cases: &[(&str, crate::checks::CheckFn)] = &[
             ("net.ipv4.ip_local_reserved_ports", sysctls_1_27),
             ("net.ipv4.tcp_keepalive_time", sysctls_1_29),
             ("net.ipv4.tcp_wmem", sysctls_1_32),

@@ -1,0 +1,417 @@
+//! End-to-end behaviour of the evaluator on whole AdmissionRequests, natively.
+
+mod support;
+
+use security_context_policy::admission::{validate, Decision};
+use serde_json::{json, Value};
+use support::{pod_request, request, validation_payload};
+
+fn decide(request: &Value, settings: Value) -> Decision {
+    validate(&validation_payload(request, &settings))
+}
+
+fn message(decision: Decision) -> String {
+    match decision {
+        Decision::Reject { message } => message,
+        Decision::Accept => panic!("expected a rejection"),
+    }
+}
+
+/// A pod that satisfies restricted:latest.
+fn compliant_spec() -> Value {
+    json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{
+            "name": "app", "image": "registry.example.com/app:1.0",
+            "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}
+        }]
+    })
+}
+
+fn pod(spec: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec})
+}
+
+/// An object of `kind` whose pod template has `spec`.
+fn workload(kind: &str, spec: Value) -> (String, Value) {
+    let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": spec});
+    let (group, object) = match kind {
+        "Pod" => ("", pod(spec)),
+        "PodTemplate" => (
+            "",
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "t"}, "template": template}),
+        ),
+        "ReplicationController" => (
+            "",
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "rc"}, "spec": {"template": template}}),
+        ),
+        "CronJob" => (
+            "batch",
+            json!({"apiVersion": "batch/v1", "kind": kind, "metadata": {"name": "cj"},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+        ),
+        "Job" => (
+            "batch",
+            json!({"apiVersion": "batch/v1", "kind": kind, "metadata": {"name": "j"}, "spec": {"template": template}}),
+        ),
+        _ => (
+            "apps",
+            json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "w"}, "spec": {"template": template}}),
+        ),
+    };
+    (group.to_string(), object)
+}
+
+const KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+    "PodTemplate",
+];
+
+#[test]
+fn every_kind_is_evaluated_through_its_pod_template() {
+    let mut violating = compliant_spec();
+    violating["containers"][0]["securityContext"]["privileged"] = json!(true);
+    for kind in KINDS {
+        let (group, object) = workload(kind, compliant_spec());
+        let version = "v1";
+        assert_eq!(
+            decide(&request(&group, version, kind, object), json!({})),
+            Decision::Accept,
+            "{kind}"
+        );
+        let (group, object) = workload(kind, violating.clone());
+        let msg = message(decide(&request(&group, version, kind, object), json!({})));
+        assert!(
+            msg.starts_with(
+                r#"violates PodSecurity "restricted:latest": privileged (container "app""#
+            ),
+            "{kind}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn other_kinds_are_accepted_untouched() {
+    let service = json!({"apiVersion": "v1", "kind": "Service", "spec": {"hostNetwork": true}});
+    assert_eq!(
+        decide(&request("", "v1", "Service", service), json!({})),
+        Decision::Accept
+    );
+    // A custom resource that happens to be called Pod is not a Pod.
+    let custom =
+        json!({"apiVersion": "example.com/v1", "kind": "Pod", "spec": {"hostNetwork": true}});
+    assert_eq!(
+        decide(&request("example.com", "v1", "Pod", custom), json!({})),
+        Decision::Accept
+    );
+}
+
+#[test]
+fn the_kind_falls_back_to_the_object_when_the_request_has_none() {
+    let mut spec = compliant_spec();
+    spec["hostPID"] = json!(true);
+    let mut req = pod_request(&pod(spec));
+    req.as_object_mut().unwrap().remove("kind");
+    assert!(message(decide(&req, json!({}))).contains("host namespaces (hostPID=true)"));
+}
+
+#[test]
+fn every_violation_is_reported_at_once_in_a_stable_order() {
+    let spec = json!({
+        "hostNetwork": true,
+        "initContainers": [{"name": "init", "image": "busybox"}],
+        "containers": [{"name": "app", "image": "nginx", "securityContext": {"privileged": true, "runAsUser": 0}}],
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}]
+    });
+    let msg = message(decide(
+        &pod_request(&pod(spec)),
+        json!({"level": "restricted", "version": "v1.30"}),
+    ));
+    assert_eq!(
+        msg,
+        concat!(
+            r#"violates PodSecurity "restricted:v1.30": "#,
+            r#"host namespaces (hostNetwork=true), "#,
+            r#"privileged (container "app" must not set securityContext.privileged=true), "#,
+            r#"allowPrivilegeEscalation != false (containers "init", "app" must set securityContext.allowPrivilegeEscalation=false), "#,
+            r#"unrestricted capabilities (containers "init", "app" must set securityContext.capabilities.drop=["ALL"]), "#,
+            r#"restricted volume types (volume "host" uses restricted volume type "hostPath"), "#,
+            r#"runAsNonRoot != true (pod or containers "init", "app" must set securityContext.runAsNonRoot=true), "#,
+            r#"runAsUser=0 (container "app" must not set runAsUser=0), "#,
+            r#"seccompProfile (pod or containers "init", "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#
+        )
+    );
+}
+
+#[test]
+fn levels_and_versions_select_the_checks() {
+    let spec = json!({"containers": [{"name": "app", "image": "nginx"}]});
+    let req = pod_request(&pod(spec));
+    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    assert_eq!(
+        decide(&req, json!({"level": "privileged"})),
+        Decision::Accept
+    );
+    let msg = message(decide(
+        &req,
+        json!({"level": "restricted", "version": "v1.7"}),
+    ));
+    assert_eq!(
+        msg,
+        r#"violates PodSecurity "restricted:v1.7": runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true)"#
+    );
+    // A newer minor than the policy knows evaluates like the newest, printed as configured.
+    let msg = message(decide(&req, json!({"version": "v1.99"})));
+    assert!(
+        msg.starts_with(r#"violates PodSecurity "restricted:v1.99": allowPrivilegeEscalation"#),
+        "{msg}"
+    );
+}
+
+#[test]
+fn exemptions_by_image_container_and_workload() {
+    let spec = json!({"containers": [
+        {"name": "app", "image": "registry.example.com/app:1", "securityContext": {"privileged": true}},
+        {"name": "agent", "image": "registry.k8s.io/agent:2", "securityContext": {"privileged": true}}
+    ], "hostNetwork": true});
+    let req = pod_request(&pod(spec));
+    let baseline =
+        |exemptions: Value| decide(&req, json!({"level": "baseline", "exemptions": exemptions}));
+
+    let msg = message(baseline(
+        json!([{"checks": ["privileged"], "images": ["registry.k8s.io/*"]}]),
+    ));
+    assert!(msg.contains(r#"privileged (container "app" must"#), "{msg}");
+    let msg = message(baseline(
+        json!([{"checks": ["privileged"], "containers": ["app", "agent"]}]),
+    ));
+    assert!(!msg.contains("privileged ("), "{msg}");
+    // Container exemptions cannot exempt what the pod itself sets.
+    assert!(msg.contains("host namespaces"), "{msg}");
+    assert_eq!(
+        baseline(json!([{"checks": ["privileged", "hostNamespaces"]}])),
+        Decision::Accept
+    );
+    // An exemption for one check leaves the others in force.
+    let msg = message(baseline(
+        json!([{"checks": ["hostNamespaces"], "containers": ["app", "agent"]}]),
+    ));
+    assert!(
+        msg.contains(r#"privileged (containers "app", "agent""#),
+        "{msg}"
+    );
+}
+
+#[test]
+fn container_exemptions_apply_to_pod_level_requirements_per_container() {
+    // runAsNonRoot: the exempt container no longer needs to set it.
+    let spec = json!({"containers": [
+        {"name": "app", "image": "a", "securityContext": {"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}},
+        {"name": "legacy", "image": "b", "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}
+    ]});
+    let req = pod_request(&pod(spec));
+    assert!(message(decide(&req, json!({})))
+        .contains(r#"container "legacy" must set securityContext.runAsNonRoot=true"#));
+    assert_eq!(
+        decide(
+            &req,
+            json!({"exemptions": [{"checks": ["runAsNonRoot"], "containers": ["legacy"]}]})
+        ),
+        Decision::Accept
+    );
+}
+
+/// For each field that exists on both pod and container, the container's value decides.
+#[test]
+fn container_values_override_pod_values() {
+    let base = |pod_sc: Value, container_sc: Value| {
+        let mut spec = compliant_spec();
+        let sc = spec["securityContext"].as_object_mut().unwrap();
+        for (k, v) in pod_sc.as_object().unwrap() {
+            sc.insert(k.clone(), v.clone());
+        }
+        let csc = spec["containers"][0]["securityContext"]
+            .as_object_mut()
+            .unwrap();
+        for (k, v) in container_sc.as_object().unwrap() {
+            csc.insert(k.clone(), v.clone());
+        }
+        pod_request(&pod(spec))
+    };
+    let cases: &[(Value, Value, Option<&str>)] = &[
+        // runAsNonRoot
+        (
+            json!({"runAsNonRoot": true}),
+            json!({"runAsNonRoot": false}),
+            Some("runAsNonRoot != true"),
+        ),
+        (
+            json!({"runAsNonRoot": null}),
+            json!({"runAsNonRoot": true}),
+            None,
+        ),
+        // runAsUser
+        (
+            json!({"runAsUser": 1000}),
+            json!({"runAsUser": 0}),
+            Some("runAsUser=0"),
+        ),
+        // seccompProfile
+        (
+            json!({"seccompProfile": {"type": "RuntimeDefault"}}),
+            json!({"seccompProfile": {"type": "Unconfined"}}),
+            Some("seccompProfile"),
+        ),
+        (
+            json!({"seccompProfile": null}),
+            json!({"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}}),
+            None,
+        ),
+        // appArmorProfile
+        (
+            json!({"appArmorProfile": {"type": "RuntimeDefault"}}),
+            json!({"appArmorProfile": {"type": "Unconfined"}}),
+            Some("forbidden AppArmor profile"),
+        ),
+        // seLinuxOptions
+        (
+            json!({"seLinuxOptions": {"type": "container_t"}}),
+            json!({"seLinuxOptions": {"type": "spc_t"}}),
+            Some("seLinuxOptions"),
+        ),
+        // windowsOptions
+        (
+            json!({"windowsOptions": {"hostProcess": false}}),
+            json!({"windowsOptions": {"hostProcess": true}}),
+            Some("hostProcess"),
+        ),
+        // runAsGroup: no standard check reads it; overriding it must not matter.
+        (json!({"runAsGroup": 0}), json!({"runAsGroup": 1000}), None),
+    ];
+    for (pod_sc, container_sc, expected) in cases {
+        let decision = decide(&base(pod_sc.clone(), container_sc.clone()), json!({}));
+        match expected {
+            None => assert_eq!(decision, Decision::Accept, "{pod_sc} / {container_sc}"),
+            Some(reason) => {
+                let msg = message(decision);
+                assert!(msg.contains(reason), "{pod_sc} / {container_sc}: {msg}");
+                assert!(msg.contains(r#"container "app""#), "{msg}");
+            }
+        }
+    }
+}
+
+#[test]
+fn pod_updates_are_judged_only_when_something_checked_changes() {
+    let mut old = pod(
+        json!({"containers": [{"name": "app", "image": "nginx:1", "securityContext": {"privileged": true}}]}),
+    );
+    let mut new = old.clone();
+    new["metadata"]["labels"] = json!({"touched": "yes"});
+    new["status"] = json!({"phase": "Running"});
+    let mut req = pod_request(&new);
+    req["operation"] = json!("UPDATE");
+    req["oldObject"] = old.clone();
+    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+
+    new["spec"]["containers"][0]["image"] = json!("nginx:2");
+    req["object"] = new.clone();
+    assert!(message(decide(&req, json!({"level": "baseline"}))).contains("privileged"));
+
+    // A checked annotation counts as a change too.
+    old["metadata"]["annotations"] =
+        json!({"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"});
+    new = old.clone();
+    new["metadata"]["annotations"]["container.apparmor.security.beta.kubernetes.io/app"] =
+        json!("unconfined");
+    req["object"] = new;
+    req["oldObject"] = old;
+    assert!(message(decide(&req, json!({"level": "baseline"}))).contains("AppArmor"));
+}
+
+#[test]
+fn subresources_are_skipped_except_ephemeral_containers() {
+    let mut object = pod(json!({"containers": [{"name": "app", "image": "nginx"}],
+        "ephemeralContainers": [{"name": "debug", "image": "busybox", "securityContext": {"privileged": true}}]}));
+    let mut req = pod_request(&object);
+    req["operation"] = json!("UPDATE");
+    req["oldObject"] = object.clone();
+    req["subResource"] = json!("status");
+    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    req["subResource"] = json!("ephemeralcontainers");
+    let msg = message(decide(&req, json!({"level": "baseline"})));
+    assert!(msg.contains(r#"privileged (container "debug""#), "{msg}");
+    object["spec"]["ephemeralContainers"][0]["securityContext"]["privileged"] = json!(false);
+    req["object"] = object;
+    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+}
+
+#[test]
+fn deletes_and_connects_are_accepted() {
+    let mut req = pod_request(&pod(json!({"hostPID": true, "containers": []})));
+    req["operation"] = json!("DELETE");
+    req["oldObject"] = req["object"].take();
+    assert_eq!(decide(&req, json!({})), Decision::Accept);
+}
+
+#[test]
+fn unreadable_objects_are_rejected_naming_the_field() {
+    let (group, object) = workload(
+        "Deployment",
+        json!({"containers": [{"name": "app", "securityContext": {"runAsUser": "root"}}]}),
+    );
+    let msg = message(decide(
+        &request(&group, "v1", "Deployment", object),
+        json!({}),
+    ));
+    assert_eq!(
+        msg,
+        r#"PodSecurity "restricted:latest" cannot evaluate this Deployment: cannot read spec.template.spec.containers[0].securityContext.runAsUser: expected an integer, found a string"#
+    );
+    let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1}});
+    let msg = message(decide(
+        &request("apps", "v1", "Deployment", object),
+        json!({}),
+    ));
+    assert!(msg.ends_with("cannot read spec.template: missing"), "{msg}");
+    let msg = message(decide(
+        &pod_request(&json!({"kind": "Pod", "metadata": {}})),
+        json!({}),
+    ));
+    assert!(msg.ends_with("cannot read spec: missing"), "{msg}");
+}
+
+#[test]
+fn unreadable_payloads_and_settings_are_rejected() {
+    let msg = message(validate(b"not json"));
+    assert!(
+        msg.starts_with("cannot read the admission request"),
+        "{msg}"
+    );
+    let msg = message(validate(br#"{"settings": {}}"#));
+    assert!(msg.contains("missing field `request`"), "{msg}");
+    let req = pod_request(&pod(compliant_spec()));
+    let msg = message(decide(&req, json!({"level": "strict"})));
+    assert!(msg.contains("unknown level"), "{msg}");
+    let msg = message(decide(&req, json!({"lvl": "baseline"})));
+    assert!(msg.contains("unknown field `lvl`"), "{msg}");
+}
+
+#[test]
+fn responses_are_deterministic_whatever_the_key_order() {
+    let a = br#"{"settings":{"level":"baseline"},"request":{"kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"metadata":{"annotations":{"container.apparmor.security.beta.kubernetes.io/b":"unconfined","container.apparmor.security.beta.kubernetes.io/a":"unconfined"}},"spec":{"hostPID":true,"hostNetwork":true,"containers":[{"name":"b","image":"x"},{"name":"a","image":"y"}]}}}}"#;
+    let b = br#"{"request":{"object":{"spec":{"containers":[{"image":"x","name":"b"},{"image":"y","name":"a"}],"hostNetwork":true,"hostPID":true},"metadata":{"annotations":{"container.apparmor.security.beta.kubernetes.io/a":"unconfined","container.apparmor.security.beta.kubernetes.io/b":"unconfined"}}},"operation":"CREATE","kind":{"kind":"Pod","version":"v1","group":""}},"settings":{"level":"baseline"}}"#;
+    let ra = security_context_policy::validate(a).unwrap();
+    let rb = security_context_policy::validate(b).unwrap();
+    assert_eq!(ra, rb);
+    assert!(String::from_utf8(ra)
+        .unwrap()
+        .contains("annotations must not set"));
+}
