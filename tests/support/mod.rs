@@ -127,3 +127,59 @@ pub fn run_conformance(
     }
     (passed, failures)
 }
+
+/// One example of `test_data/cases.json`: a request file, settings and the expected decision.
+pub struct Case {
+    pub name: String,
+    pub request: Value,
+    pub settings: Value,
+    pub expect_allow: bool,
+    pub message: Option<String>,
+}
+
+pub fn test_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data")
+}
+
+pub fn load_cases() -> Vec<Case> {
+    let dir = test_data_dir();
+    let cases: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    cases
+        .into_iter()
+        .map(|c| {
+            let file = c["request"].as_str().unwrap();
+            let request: Value =
+                serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+            Case {
+                name: c["name"].as_str().unwrap().to_string(),
+                request,
+                settings: c["settings"].clone(),
+                expect_allow: c["expect"] == "allow",
+                message: c["message"].as_str().map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// Checks a `validate` answer against a case; the reason when it does not match.
+pub fn check_case(case: &Case, response: &Value) -> Result<(), String> {
+    let accepted = response["accepted"].as_bool();
+    if accepted != Some(case.expect_allow) {
+        return Err(format!(
+            "{}: expected {}, got {response}",
+            case.name,
+            if case.expect_allow { "allow" } else { "deny" }
+        ));
+    }
+    if let Some(expected) = &case.message {
+        let message = response["message"].as_str().unwrap_or("");
+        if !message.contains(expected.as_str()) {
+            return Err(format!(
+                "{}: message {message:?} does not contain {expected:?}",
+                case.name
+            ));
+        }
+    }
+    Ok(())
+}
