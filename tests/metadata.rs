@@ -1,0 +1,114 @@
+//! metadata.yml, artifacthub-pkg.yml and the example ClusterAdmissionPolicy must agree with each
+//! other and with the kinds the policy evaluates.
+
+use serde_json::Value;
+use std::path::Path;
+
+fn yaml(file: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every (group, resource, operation) a rule list matches.
+fn matched(rules: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for rule in rules.as_array().unwrap() {
+        for g in rule["apiGroups"].as_array().unwrap() {
+            for r in rule["resources"].as_array().unwrap() {
+                for o in rule["operations"].as_array().unwrap() {
+                    out.push((
+                        g.as_str().unwrap().to_string(),
+                        r.as_str().unwrap().to_string(),
+                        o.as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn metadata_covers_every_supported_kind_on_create_and_update() {
+    let metadata = yaml("metadata.yml");
+    let rules = matched(&metadata["rules"]);
+    for (group, resource) in [
+        ("", "pods"),
+        ("", "pods/ephemeralcontainers"),
+        ("", "replicationcontrollers"),
+        ("", "podtemplates"),
+        ("apps", "deployments"),
+        ("apps", "replicasets"),
+        ("apps", "statefulsets"),
+        ("apps", "daemonsets"),
+        ("batch", "jobs"),
+        ("batch", "cronjobs"),
+    ] {
+        for op in ["CREATE", "UPDATE"] {
+            assert!(
+                rules.contains(&(group.to_string(), resource.to_string(), op.to_string())),
+                "{group}/{resource} {op}"
+            );
+        }
+    }
+    assert_eq!(metadata["executionMode"], "kubewarden-wapc");
+    assert_eq!(metadata["mutating"], false);
+    assert_eq!(metadata["contextAware"], false);
+    assert_eq!(metadata["backgroundAudit"], true);
+}
+
+#[test]
+fn artifacthub_package_agrees_with_metadata() {
+    let metadata = yaml("metadata.yml");
+    let package = yaml("artifacthub-pkg.yml");
+    let annotations = &metadata["annotations"];
+    assert_eq!(
+        package["version"],
+        annotations["io.kubewarden.policy.version"]
+    );
+    assert_eq!(
+        package["version"].as_str().unwrap(),
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(
+        package["license"],
+        annotations["io.kubewarden.policy.license"]
+    );
+    assert_eq!(
+        package["description"],
+        annotations["io.kubewarden.policy.description"]
+    );
+    assert_eq!(
+        package["displayName"],
+        annotations["io.artifacthub.displayName"]
+    );
+    let pkg_annotations = &package["annotations"];
+    assert_eq!(
+        pkg_annotations["kubewarden/mutation"].as_str().unwrap(),
+        metadata["mutating"].as_bool().unwrap().to_string()
+    );
+    assert_eq!(
+        pkg_annotations["kubewarden/resources"],
+        annotations["io.artifacthub.resources"]
+    );
+    let pkg_rules: Value =
+        serde_yaml::from_str(pkg_annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
+    assert_eq!(matched(&pkg_rules), matched(&metadata["rules"]));
+}
+
+#[test]
+fn example_policy_manifest_uses_the_same_rules_and_valid_settings() {
+    let metadata = yaml("metadata.yml");
+    let manifest = yaml("deploy/cluster-admission-policy.yaml");
+    assert_eq!(manifest["kind"], "ClusterAdmissionPolicy");
+    assert_eq!(
+        matched(&manifest["spec"]["rules"]),
+        matched(&metadata["rules"])
+    );
+    assert_eq!(manifest["spec"]["mutating"], metadata["mutating"]);
+    let settings = serde_json::to_vec(&manifest["spec"]["settings"]).unwrap();
+    let answer = security_context_policy::validate_settings(&settings).unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["valid"], true, "{answer}");
+}
