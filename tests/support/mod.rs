@@ -183,3 +183,42 @@ pub fn check_case(case: &Case, response: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The compiled policy: `POLICY_WASM` (which must exist when set, as `make test` sets it), else
+/// `policy.wasm` at the repository root when it has been built. `None` means skip.
+pub fn policy_wasm() -> Option<PathBuf> {
+    match std::env::var_os("POLICY_WASM") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "POLICY_WASM={} does not exist",
+                path.display()
+            );
+            Some(path)
+        }
+        None => {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policy.wasm");
+            if path.is_file() {
+                Some(path)
+            } else {
+                eprintln!(
+                    "skipped: policy.wasm not built (run `make policy.wasm` or set POLICY_WASM)"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// policy.wasm loaded in wasmtime through the waPC host Kubewarden uses.
+pub fn load_policy() -> Option<policy_runner::Policy> {
+    let path = policy_wasm()?;
+    Some(policy_runner::Policy::from_file(&path).expect("policy.wasm loads"))
+}
+
+/// A `validate` call into the loaded module; the raw ValidationResponse JSON.
+pub fn wasm_validate(policy: &policy_runner::Policy, payload: &[u8]) -> Value {
+    let answer = policy.call("validate", payload).expect("validate answers");
+    serde_json::from_slice(&answer).expect("validate answers JSON")
+}

@@ -1,0 +1,47 @@
+# Kubewarden policy conventions: policy.wasm, annotated-policy.wasm, fmt, lint, test, e2e-tests.
+#   make examples   build the policy and print its decision on every example in test_data/
+#   make test       the whole suite: fmt, clippy, unit and integration tests (through
+#                   policy.wasm in wasmtime), the upstream conformance fixtures, e2e.bats
+
+SOURCES := $(shell find src -name '*.rs') Cargo.toml $(wildcard Cargo.lock)
+RUNNER := target/debug/policy-runner
+# The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
+KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
+
+.PHONY: setup fmt lint test unit-tests e2e-tests examples runner clean
+
+setup:
+	@scripts/setup.sh
+
+policy.wasm: $(SOURCES)
+	scripts/build-wasm.sh security-context-policy $@
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	@command -v kwctl >/dev/null || { echo "annotated-policy.wasm needs kwctl (https://github.com/kubewarden/kwctl)"; exit 1; }
+	kwctl annotate -m metadata.yml -u README.md -o $@ policy.wasm
+
+fmt:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+runner:
+	cargo build --quiet -p policy-runner
+
+# Native unit and integration tests, then the same examples and the conformance fixtures
+# through policy.wasm (POLICY_WASM tells the tests where it is).
+unit-tests: policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace
+
+e2e-tests: setup policy.wasm runner
+	KWCTL="$(KWCTL)" bats e2e.bats
+
+test: setup fmt lint unit-tests e2e-tests
+
+examples: policy.wasm runner
+	$(RUNNER) examples --cases test_data/cases.json policy.wasm
+
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm

@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# End-to-end tests of the built artifact, the way Kubewarden runs it. They drive
+# `${KWCTL:-kwctl} run`; where kwctl is not installed, `make e2e-tests` points KWCTL at this
+# repo's waPC host runner (runner/), which takes the same arguments and prints the same
+# AdmissionResponse JSON.
+
+POLICY="${POLICY:-policy.wasm}"
+
+kw() {
+  "${KWCTL:-kwctl}" "$@"
+}
+
+# The response must say allowed=true / allowed=false, in compact or pretty JSON.
+assert_allowed() {
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  echo "$output" | grep -Eq '"allowed": ?true' || { echo "$output"; return 1; }
+}
+
+assert_denied() {
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  echo "$output" | grep -Eq '"allowed": ?false' || { echo "$output"; return 1; }
+}
+
+assert_output_has() {
+  echo "$output" | grep -Fq -- "$1" || { echo "missing: $1"; echo "$output"; return 1; }
+}
+
+@test "a compliant pod is accepted at restricted:latest (default settings)" {
+  run kw run --request-path test_data/pod_restricted_compliant.json "$POLICY"
+  assert_allowed
+}
+
+@test "a privileged pod is rejected at baseline with PSA's message" {
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"level":"baseline"}' "$POLICY"
+  assert_denied
+  assert_output_has 'violates PodSecurity \"baseline:latest\": privileged (container \"web\" must not set securityContext.privileged=true)'
+}
+
+@test "a Deployment gets every restricted violation in one message" {
+  run kw run --request-path test_data/deployment_restricted_violations.json --settings-json '{"level":"restricted","version":"v1.30"}' "$POLICY"
+  assert_denied
+  assert_output_has 'restricted:v1.30'
+  assert_output_has 'allowPrivilegeEscalation != false'
+  assert_output_has 'unrestricted capabilities'
+  assert_output_has 'runAsNonRoot != true'
+  assert_output_has 'seccompProfile'
+}
+
+@test "the same Deployment passes at baseline" {
+  run kw run --request-path test_data/deployment_restricted_violations.json --settings-json '{"level":"baseline"}' "$POLICY"
+  assert_allowed
+}
+
+@test "a CronJob is evaluated through its jobTemplate" {
+  run kw run --request-path test_data/cronjob_unconfined_seccomp.json --settings-json '{"level":"baseline"}' "$POLICY"
+  assert_denied
+  assert_output_has 'pod must not set securityContext.seccompProfile.type to \"Unconfined\"'
+}
+
+@test "a DaemonSet with host access is rejected, and accepted with exemptions" {
+  run kw run --request-path test_data/daemonset_host_access.json --settings-json '{"level":"baseline"}' "$POLICY"
+  assert_denied
+  assert_output_has 'host namespaces (hostNetwork=true, hostPID=true)'
+  run kw run --request-path test_data/daemonset_host_access.json \
+    --settings-json '{"level":"baseline","exemptions":[{"checks":["hostNamespaces","hostPathVolumes"]},{"checks":["hostPorts"],"images":["quay.io/prometheus/*"]}]}' "$POLICY"
+  assert_allowed
+}
+
+@test "a privileged ephemeral container added by kubectl debug is rejected" {
+  run kw run --request-path test_data/pod_ephemeral_container_privileged.json --settings-json '{"level":"baseline"}' "$POLICY"
+  assert_denied
+  assert_output_has 'container \"debugger\"'
+}
+
+@test "relabelling an existing non-compliant pod is not blocked" {
+  run kw run --request-path test_data/pod_update_labels_only.json "$POLICY"
+  assert_allowed
+}
+
+@test "version pinning: Windows pods are exempt from v1.25, not before" {
+  run kw run --request-path test_data/pod_windows_restricted.json --settings-json '{"version":"v1.25"}' "$POLICY"
+  assert_allowed
+  run kw run --request-path test_data/pod_windows_restricted.json --settings-json '{"version":"v1.24"}' "$POLICY"
+  assert_denied
+}
+
+@test "kinds without a pod are accepted" {
+  run kw run --request-path test_data/service_ignored.json "$POLICY"
+  assert_allowed
+}
+
+@test "an unreadable Deployment is rejected, naming the field" {
+  run kw run --request-path test_data/deployment_unreadable.json "$POLICY"
+  assert_denied
+  assert_output_has 'cannot read spec.template.spec.containers[0].securityContext.runAsNonRoot: expected a boolean, found a string'
+}
+
+@test "invalid settings are refused before any request is evaluated" {
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"level":"strict"}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'unknown level'
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"lvl":"baseline"}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'lvl'
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"exemptions":[{"checks":["nope"]}]}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'unknown check'
+}
