@@ -211,10 +211,21 @@ pub fn policy_wasm() -> Option<PathBuf> {
     }
 }
 
-/// policy.wasm loaded in wasmtime through the waPC host Kubewarden uses.
+/// policy.wasm loaded in wasmtime through the waPC host Kubewarden uses: compiled once per test
+/// binary, a fresh instance per caller.
 pub fn load_policy() -> Option<policy_runner::Policy> {
-    let path = policy_wasm()?;
-    Some(policy_runner::Policy::from_file(&path).expect("policy.wasm loads"))
+    static MODULE: std::sync::OnceLock<Option<policy_runner::PolicyModule>> =
+        std::sync::OnceLock::new();
+    let module = MODULE.get_or_init(|| {
+        let path = policy_wasm()?;
+        Some(policy_runner::PolicyModule::from_file(&path).expect("policy.wasm compiles"))
+    });
+    Some(
+        module
+            .as_ref()?
+            .instantiate()
+            .expect("policy.wasm instantiates"),
+    )
 }
 
 /// A `validate` call into the loaded module; the raw ValidationResponse JSON.

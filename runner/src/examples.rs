@@ -1,0 +1,86 @@
+//! `policy-runner examples`: every example of a `cases.json` through a policy, one decision
+//! per line, checked against the expected decision.
+//!
+//! A cases file is a JSON list of `{name, request, settings, expect, message?, description?}`:
+//! `request` is a request file relative to the cases file, `expect` is `allow` or `deny`, and
+//! `message`, when given, must occur in the rejection message.
+
+use std::path::{Path, PathBuf};
+
+use policy_runner::{read_request_file, LoadOptions, PolicyModule};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, PartialEq)]
+pub struct ExamplesArgs {
+    pub cases: PathBuf,
+    pub policy: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    request: String,
+    #[serde(default)]
+    settings: Value,
+    expect: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Prints every decision; `Ok(false)` when some decision differs from its expectation.
+pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
+    let text = std::fs::read_to_string(&args.cases)
+        .map_err(|e| format!("{}: {e}", args.cases.display()))?;
+    let cases: Vec<Case> =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.cases.display()))?;
+    let dir = args.cases.parent().unwrap_or(Path::new("."));
+    let policy = PolicyModule::from_file_with(&args.policy, &LoadOptions::default())
+        .and_then(|module| module.instantiate())
+        .map_err(|e| e.to_string())?;
+
+    let width = cases.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut unexpected = 0;
+    for case in &cases {
+        let request = read_request_file(dir.join(&case.request)).map_err(|e| e.to_string())?;
+        let settings = if case.settings.is_null() {
+            serde_json::json!({})
+        } else {
+            case.settings.clone()
+        };
+        let response = policy.evaluate(&request, &settings);
+        let message = response
+            .status
+            .as_ref()
+            .and_then(|s| s.message.clone())
+            .unwrap_or_default();
+        let as_expected = response.allowed == (case.expect == "allow")
+            && case.message.as_deref().is_none_or(|m| message.contains(m));
+        if !as_expected {
+            unexpected += 1;
+        }
+        let kind = request["kind"]["kind"].as_str().unwrap_or("?");
+        println!(
+            "{} {:<width$}  {:<22} {}{}",
+            if response.allowed { "ALLOW" } else { "DENY " },
+            case.name,
+            kind,
+            settings,
+            if as_expected {
+                String::new()
+            } else {
+                format!("   <-- expected {}", case.expect)
+            },
+        );
+        if !message.is_empty() {
+            println!("      {message}");
+        }
+    }
+    println!(
+        "{} examples: {} as expected, {} not",
+        cases.len(),
+        cases.len() - unexpected,
+        unexpected
+    );
+    Ok(unexpected == 0)
+}
