@@ -106,3 +106,34 @@ assert_output_has() {
   [ "$status" -ne 0 ]
   assert_output_has 'unknown check'
 }
+
+CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535}]},"runAsGroup":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535}]},"fsGroup":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535}]},"readOnlyRootFilesystem":true,"capabilities":{"allowedAdd":["NET_BIND_SERVICE"],"requiredDrop":["ALL"]},"seccomp":{"allowedTypes":["RuntimeDefault","Localhost"],"allowedLocalhostProfiles":["profiles/shop-*.json"]}}'
+
+@test "constraints: a hardened Deployment passes them all" {
+  run kw run --request-path test_data/deployment_constraints_compliant.json --settings-json "$CONSTRAINTS" "$POLICY"
+  assert_allowed
+}
+
+@test "constraints: drift is reported per container, with normalised capability names" {
+  run kw run --request-path test_data/deployment_constraints_violations.json --settings-json "$CONSTRAINTS" "$POLICY"
+  assert_denied
+  assert_output_has 'runAsUser (container \"web\" must set securityContext.runAsUser within 10000-65535, got 0)'
+  assert_output_has 'readOnlyRootFilesystem != true (container \"metrics\"'
+  assert_output_has 'must not add \"SYS_ADMIN\"'
+  assert_output_has 'got \"untrusted/profiles/shop-web.json\"'
+}
+
+@test "the warn level returns warnings without rejecting" {
+  run kw run --request-path test_data/deployment_restricted_violations.json --settings-json '{"level":"baseline","warn":{"level":"restricted"}}' "$POLICY"
+  assert_allowed
+  assert_output_has 'would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false'
+}
+
+@test "invalid constraint settings are refused with the reason" {
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"runAsUser":{"rule":"MustRunAs"}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'runAsUser.ranges is empty'
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"fsGroup":{"rule":"MustRunAsNonRoot"}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'applies to runAsUser only'
+}

@@ -37,13 +37,28 @@ pub struct ValidationPayload {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Accept,
-    Reject { message: String },
+    Accept {
+        warnings: Vec<String>,
+    },
+    Reject {
+        message: String,
+        warnings: Vec<String>,
+    },
 }
 
 impl Decision {
+    /// Accepted, with nothing to say.
+    pub fn accept() -> Decision {
+        Decision::Accept {
+            warnings: Vec::new(),
+        }
+    }
+
     fn reject(message: String) -> Decision {
-        Decision::Reject { message }
+        Decision::Reject {
+            message,
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -73,21 +88,21 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
 
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     let Some(kind) = workload_kind(request) else {
-        return Decision::Accept;
+        return Decision::accept();
     };
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE" | "") {
-        return Decision::Accept;
+        return Decision::accept();
     }
     // Subresources (status, scale, binding, ...) change nothing a check reads, except the one
     // that adds ephemeral containers to a running pod.
     let ephemeral_update =
         kind == WorkloadKind::Pod && request.sub_resource == "ephemeralcontainers";
     if !request.sub_resource.is_empty() && !ephemeral_update {
-        return Decision::Accept;
+        return Decision::accept();
     }
     let pod = match read_pod(kind, &request.object) {
         Ok(Some(pod)) => pod,
-        Ok(None) => return Decision::Accept,
+        Ok(None) => return Decision::accept(),
         Err(e) => {
             return Decision::reject(format!(
                 "PodSecurity \"{}\" cannot evaluate this {}: {e}",
@@ -101,15 +116,15 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     if kind == WorkloadKind::Pod && request.operation == "UPDATE" && !ephemeral_update {
         if let Ok(Some(old)) = read_pod(kind, &request.old_object) {
             if old == pod {
-                return Decision::Accept;
+                return Decision::accept();
             }
         }
     }
-    let findings = policy.evaluate(&pod);
-    if findings.is_empty() {
-        Decision::Accept
-    } else {
-        Decision::reject(policy.message("violates", &findings))
+    let verdict = policy.evaluate(&pod);
+    let warnings = verdict.warning.into_iter().collect();
+    match verdict.rejection {
+        Some(message) => Decision::Reject { message, warnings },
+        None => Decision::Accept { warnings },
     }
 }
 

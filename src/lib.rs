@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod checks;
+pub mod constraints;
 pub mod glob;
 pub mod level;
 pub mod pod;
@@ -31,21 +32,21 @@ pub extern "C" fn wapc_init() {
 
 pub fn validate(payload: &[u8]) -> CallResult {
     let response = match admission::validate(payload) {
-        Decision::Accept => ValidationResponse {
+        Decision::Accept { warnings } => ValidationResponse {
             accepted: true,
             message: None,
             code: None,
             mutated_object: None,
             audit_annotations: None,
-            warnings: None,
+            warnings: (!warnings.is_empty()).then_some(warnings),
         },
-        Decision::Reject { message } => ValidationResponse {
+        Decision::Reject { message, warnings } => ValidationResponse {
             accepted: false,
             message: Some(message),
             code: None,
             mutated_object: None,
             audit_annotations: None,
-            warnings: None,
+            warnings: (!warnings.is_empty()).then_some(warnings),
         },
     };
     Ok(serde_json::to_vec(&response)?)

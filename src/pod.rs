@@ -187,6 +187,7 @@ impl<'a> Pod<'a> {
                     kind,
                     index,
                     security_context.as_ref(),
+                    &annotations,
                     &item_path,
                 )?);
             }
@@ -377,8 +378,10 @@ fn read_container<'a>(
     kind: ContainerKind,
     index: usize,
     pod_security_context: Option<&PodSecurityContext<'a>>,
+    annotations: &[(&'a str, &'a str)],
     path: &Path<'_>,
 ) -> Result<Container<'a>, ReadError> {
+    let name = str_field(map, "name", path)?.unwrap_or("");
     let security_context = match object_field(map, "securityContext", path)? {
         Some(sc) => Some(read_container_security_context(
             sc,
@@ -412,12 +415,19 @@ fn read_container<'a>(
             }
         }
     }
-    let effective =
-        EffectiveSecurityContext::merge(pod_security_context, security_context.as_ref());
+    let app_armor_annotation = annotations
+        .iter()
+        .find(|(k, _)| k.strip_prefix(APPARMOR_CONTAINER_ANNOTATION_PREFIX) == Some(name))
+        .and_then(|(_, v)| Profile::from_app_armor_annotation(v));
+    let effective = EffectiveSecurityContext::merge(
+        pod_security_context,
+        security_context.as_ref(),
+        app_armor_annotation,
+    );
     Ok(Container {
         kind,
         index,
-        name: str_field(map, "name", path)?.unwrap_or(""),
+        name,
         image: str_field(map, "image", path)?.unwrap_or(""),
         security_context,
         host_ports,

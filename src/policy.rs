@@ -1,77 +1,129 @@
-//! Settings turned into what evaluation needs: the resolved checks for the configured level and
-//! version, each with the exemptions that apply to it. Built once per settings document.
+//! Settings turned into what evaluation needs: for the enforced level and the optional warn
+//! level, the resolved checks (and, enforced, the configured constraints), each with the
+//! exemptions that apply to it. Built once per settings document.
 
 use crate::checks::registry::{self, ResolvedCheck};
-use crate::checks::{CheckInput, Violation};
+use crate::checks::{CheckFn, CheckInput, Violation};
+use crate::constraints::{ConstraintFn, Constraints, CONSTRAINTS};
+use crate::level::{Level, Version};
 use crate::pod::{Container, Pod};
 use crate::settings::{Exemption, Settings};
 
-struct PlannedCheck {
-    check: ResolvedCheck,
-    /// An exemption without images or containers names this check.
+#[derive(Clone, Copy)]
+enum Rule {
+    Check(CheckFn),
+    Constraint(ConstraintFn),
+}
+
+struct PlannedRule {
+    id: &'static str,
+    rule: Rule,
+    /// An exemption without images or containers names this rule.
     exempt_workload: bool,
-    /// Exemptions that name this check for some containers.
+    /// Exemptions that name this rule for some containers.
     container_exemptions: Vec<usize>,
+}
+
+/// The rules of one level (and version), in evaluation order.
+struct Plan {
+    /// `restricted:latest`, as messages print it.
+    label: String,
+    rules: Vec<PlannedRule>,
 }
 
 pub struct Policy {
     exemptions: Vec<Exemption>,
-    checks: Vec<PlannedCheck>,
-    /// `restricted:latest`, as messages print it.
-    label: String,
+    constraints: Constraints,
+    enforce: Plan,
+    warn: Option<Plan>,
 }
 
-/// One check's violation.
+/// One rule's violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub check: &'static str,
     pub violation: Violation,
 }
 
+/// What the policy has to say about a pod.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// The enforced level's and the constraints' violations; any one rejects.
+    pub rejection: Option<String>,
+    /// The warn level's violations that the rejection does not already report.
+    pub warning: Option<String>,
+}
+
+fn plan(
+    level: Level,
+    version: Version,
+    extra: &[(&'static str, Rule)],
+    exemptions: &[Exemption],
+) -> Plan {
+    let checks = registry::resolve(level, version.effective_minor())
+        .into_iter()
+        .map(|ResolvedCheck { id, evaluate }| (id, Rule::Check(evaluate)));
+    let rules = checks
+        .chain(extra.iter().copied())
+        .map(|(id, rule)| {
+            let naming: Vec<usize> = exemptions
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.checks.iter().any(|c| c == id))
+                .map(|(i, _)| i)
+                .collect();
+            PlannedRule {
+                id,
+                rule,
+                exempt_workload: naming.iter().any(|&i| exemptions[i].whole_workload()),
+                container_exemptions: naming,
+            }
+        })
+        .collect();
+    Plan {
+        label: format!("{level}:{version}"),
+        rules,
+    }
+}
+
 impl Policy {
     pub fn new(settings: Settings) -> Policy {
-        let label = format!("{}:{}", settings.level, settings.version);
-        let checks = registry::resolve(settings.level, settings.version.effective_minor())
-            .into_iter()
-            .map(|check| {
-                let naming: Vec<usize> = settings
-                    .exemptions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.checks.iter().any(|id| id == check.id))
-                    .map(|(i, _)| i)
-                    .collect();
-                PlannedCheck {
-                    check,
-                    exempt_workload: naming
-                        .iter()
-                        .any(|&i| settings.exemptions[i].whole_workload()),
-                    container_exemptions: naming,
-                }
-            })
+        let constraints: Vec<(&'static str, Rule)> = CONSTRAINTS
+            .iter()
+            .filter(|c| (c.configured)(&settings.constraints))
+            .map(|c| (c.id, Rule::Constraint(c.evaluate)))
             .collect();
+        let enforce = plan(
+            settings.level,
+            settings.version,
+            &constraints,
+            &settings.exemptions,
+        );
+        let warn = settings
+            .warn
+            .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
         Policy {
             exemptions: settings.exemptions,
-            checks,
-            label,
+            constraints: settings.constraints,
+            enforce,
+            warn,
         }
     }
 
     pub fn label(&self) -> &str {
-        &self.label
+        &self.enforce.label
     }
 
-    /// Every violation of the pod, in evaluation order.
-    pub fn evaluate(&self, pod: &Pod<'_>) -> Vec<Finding> {
-        let all: Vec<&Container> = pod.containers.iter().collect();
+    /// Every violation of a plan, in evaluation order.
+    fn run(&self, plan: &Plan, pod: &Pod<'_>, all: &[&Container<'_>]) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for planned in &self.checks {
+        for planned in &plan.rules {
             if planned.exempt_workload {
                 continue;
             }
             let filtered: Vec<&Container>;
             let containers = if planned.container_exemptions.is_empty() {
-                &all
+                all
             } else {
                 filtered = all
                     .iter()
@@ -86,9 +138,13 @@ impl Policy {
                 &filtered
             };
             let input = CheckInput { pod, containers };
-            if let Some(violation) = (planned.check.evaluate)(&input) {
+            let violation = match planned.rule {
+                Rule::Check(check) => check(&input),
+                Rule::Constraint(constraint) => constraint(&input, &self.constraints),
+            };
+            if let Some(violation) = violation {
                 findings.push(Finding {
-                    check: planned.check.id,
+                    check: planned.id,
                     violation,
                 });
             }
@@ -96,20 +152,36 @@ impl Policy {
         findings
     }
 
-    /// Pod Security Admission's message: `violates PodSecurity "level:version": reason (detail), ...`
-    pub fn message(&self, prefix: &str, findings: &[Finding]) -> String {
-        let mut out = format!("{prefix} PodSecurity \"{}\": ", self.label);
-        for (i, f) in findings.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(f.violation.reason);
-            if !f.violation.detail.is_empty() {
-                out.push_str(" (");
-                out.push_str(&f.violation.detail);
-                out.push(')');
-            }
+    pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {
+        let all: Vec<&Container> = pod.containers.iter().collect();
+        let enforced = self.run(&self.enforce, pod, &all);
+        let warning = self.warn.as_ref().and_then(|plan| {
+            let mut findings = self.run(plan, pod, &all);
+            // An enforced rejection already says these.
+            findings.retain(|f| !enforced.iter().any(|e| e.violation == f.violation));
+            (!findings.is_empty()).then(|| message("would violate", &plan.label, &findings))
+        });
+        Verdict {
+            rejection: (!enforced.is_empty())
+                .then(|| message("violates", &self.enforce.label, &enforced)),
+            warning,
         }
-        out
     }
+}
+
+/// Pod Security Admission's message: `violates PodSecurity "level:version": reason (detail), ...`
+fn message(prefix: &str, label: &str, findings: &[Finding]) -> String {
+    let mut out = format!("{prefix} PodSecurity \"{label}\": ");
+    for (i, f) in findings.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(f.violation.reason);
+        if !f.violation.detail.is_empty() {
+            out.push_str(" (");
+            out.push_str(&f.violation.detail);
+            out.push(')');
+        }
+    }
+    out
 }

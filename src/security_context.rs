@@ -94,13 +94,51 @@ pub struct EffectiveSecurityContext<'a> {
     pub proc_mount: Option<&'a str>,
 }
 
+impl<'a> Profile<'a> {
+    /// The profile a legacy `container.apparmor.security.beta.kubernetes.io/<name>` annotation
+    /// asks for; `None` for an empty value.
+    pub fn from_app_armor_annotation(value: &'a str) -> Option<Profile<'a>> {
+        if value.is_empty() {
+            return None;
+        }
+        Some(match value {
+            "runtime/default" => Profile {
+                type_: "RuntimeDefault",
+                localhost_profile: None,
+            },
+            "unconfined" => Profile {
+                type_: "Unconfined",
+                localhost_profile: None,
+            },
+            other => match other.strip_prefix("localhost/") {
+                Some(name) => Profile {
+                    type_: "Localhost",
+                    localhost_profile: Some(name),
+                },
+                // Not a value Kubernetes accepts: kept verbatim so that constraints reject it.
+                None => Profile {
+                    type_: other,
+                    localhost_profile: None,
+                },
+            },
+        })
+    }
+}
+
 impl<'a> EffectiveSecurityContext<'a> {
     /// The one place where the pod's and a container's security contexts are merged.
+    ///
+    /// `app_armor_annotation` is the container's legacy AppArmor annotation, which the kubelet
+    /// honours after the container's own field and before the pod's.
     pub fn merge(
         pod: Option<&PodSecurityContext<'a>>,
         container: Option<&ContainerSecurityContext<'a>>,
+        app_armor_annotation: Option<Profile<'a>>,
     ) -> Self {
-        let pod_common = pod.map(|p| p.common).unwrap_or_default();
+        let mut pod_common = pod.map(|p| p.common).unwrap_or_default();
+        if app_armor_annotation.is_some() {
+            pod_common.app_armor_profile = app_armor_annotation;
+        }
         match container {
             Some(c) => EffectiveSecurityContext {
                 common: c.common.over(&pod_common),
@@ -158,7 +196,7 @@ mod tests {
             privileged: Some(true),
             ..Default::default()
         };
-        let effective = EffectiveSecurityContext::merge(Some(&pod), Some(&container));
+        let effective = EffectiveSecurityContext::merge(Some(&pod), Some(&container), None);
         assert_eq!(effective.common.run_as_user, Some(0));
         assert_eq!(effective.common.run_as_group, Some(2000));
         assert_eq!(effective.common.run_as_non_root, Some(true));
@@ -187,10 +225,51 @@ mod tests {
             },
             ..Default::default()
         };
-        let effective = EffectiveSecurityContext::merge(Some(&pod), None);
+        let effective = EffectiveSecurityContext::merge(Some(&pod), None, None);
         assert_eq!(effective.common.run_as_non_root, Some(true));
         assert_eq!(effective.privileged, None);
-        let nothing = EffectiveSecurityContext::merge(None, None);
+        let nothing = EffectiveSecurityContext::merge(None, None, None);
         assert_eq!(nothing, EffectiveSecurityContext::default());
+    }
+
+    #[test]
+    fn the_app_armor_annotation_ranks_between_container_and_pod_fields() {
+        let pod = PodSecurityContext {
+            common: SecurityContextCommon {
+                app_armor_profile: profile("RuntimeDefault"),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let annotation = Profile::from_app_armor_annotation("localhost/custom");
+        let effective = EffectiveSecurityContext::merge(Some(&pod), None, annotation);
+        assert_eq!(
+            effective.common.app_armor_profile.unwrap().type_,
+            "Localhost"
+        );
+        assert_eq!(
+            effective
+                .common
+                .app_armor_profile
+                .unwrap()
+                .localhost_profile,
+            Some("custom")
+        );
+        let container = ContainerSecurityContext {
+            common: SecurityContextCommon {
+                app_armor_profile: profile("Unconfined"),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let effective = EffectiveSecurityContext::merge(Some(&pod), Some(&container), annotation);
+        assert_eq!(effective.common.app_armor_profile, profile("Unconfined"));
+        assert_eq!(Profile::from_app_armor_annotation(""), None);
+        assert_eq!(
+            Profile::from_app_armor_annotation("unconfined")
+                .unwrap()
+                .type_,
+            "Unconfined"
+        );
     }
 }

@@ -4,18 +4,43 @@
 //! weaken the policy. Later constraints slot in as further optional fields of `Settings`.
 
 use crate::checks::registry;
+use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
 use crate::level::{Level, Version};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// The Pod Security Standards level to enforce.
     pub level: Level,
     /// The Kubernetes version whose definition of the level applies.
     pub version: Version,
     pub exemptions: Vec<Exemption>,
+    /// A second level whose violations are returned as warnings, without rejecting.
+    pub warn: Option<WarnLevel>,
+    /// Constraints beyond the level, each optional.
+    pub constraints: Constraints,
+}
+
+/// The settings keys that are not constraints.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct BaseSettings {
+    level: Level,
+    version: Version,
+    exemptions: Vec<Exemption>,
+    warn: Option<WarnLevel>,
+}
+
+const BASE_KEYS: &[&str] = &["level", "version", "exemptions", "warn"];
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WarnLevel {
+    pub level: Level,
+    #[serde(default)]
+    pub version: Version,
 }
 
 /// Violations of `checks` that do not count: by containers whose image matches one of `images`
@@ -44,34 +69,60 @@ impl Settings {
     /// Reads settings from the JSON the host sends; `null` or nothing means all defaults.
     pub fn from_json(bytes: &[u8]) -> Result<Settings, String> {
         let trimmed = bytes.trim_ascii();
-        if trimmed.is_empty() || trimmed == b"null" {
+        if trimmed.is_empty() {
             return Ok(Settings::default());
         }
-        // serde would also read a struct from a list; settings are an object.
-        if trimmed[0] != b'{' {
-            return Err("invalid settings: expected a JSON object".to_string());
-        }
-        let settings: Settings =
+        let value: Value =
             serde_json::from_slice(trimmed).map_err(|e| format!("invalid settings: {e}"))?;
-        settings.validate()?;
-        Ok(settings)
+        Settings::from_value(&value)
     }
 
-    pub fn from_value(value: &serde_json::Value) -> Result<Settings, String> {
-        if value.is_null() {
-            return Ok(Settings::default());
+    pub fn from_value(value: &Value) -> Result<Settings, String> {
+        let map = match value {
+            Value::Null => return Ok(Settings::default()),
+            Value::Object(map) => map,
+            _ => return Err("invalid settings: expected a JSON object".to_string()),
+        };
+        // Serde cannot combine a flattened struct with unknown-key rejection, so the keys are
+        // split here and every unknown one is named with the full list of valid keys.
+        let mut base = Map::new();
+        let mut rest = Map::new();
+        for (key, v) in map {
+            if BASE_KEYS.contains(&key.as_str()) {
+                base.insert(key.clone(), v.clone());
+            } else if constraints::KEYS.contains(&key.as_str()) {
+                rest.insert(key.clone(), v.clone());
+            } else {
+                let mut valid: Vec<&str> = BASE_KEYS.to_vec();
+                valid.extend(constraints::KEYS);
+                return Err(format!(
+                    "invalid settings: unknown field `{key}`, expected one of {}",
+                    valid
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
         }
-        if !value.is_object() {
-            return Err("invalid settings: expected a JSON object".to_string());
-        }
-        let settings =
-            Settings::deserialize(value).map_err(|e| format!("invalid settings: {e}"))?;
+        let base = BaseSettings::deserialize(Value::Object(base))
+            .map_err(|e| format!("invalid settings: {e}"))?;
+        let mut constraints = Constraints::deserialize(Value::Object(rest))
+            .map_err(|e| format!("invalid settings: {e}"))?;
+        constraints.prepare()?;
+        let settings = Settings {
+            level: base.level,
+            version: base.version,
+            exemptions: base.exemptions,
+            warn: base.warn,
+            constraints,
+        };
         settings.validate()?;
         Ok(settings)
     }
 
     /// What the types alone cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         for (i, exemption) in self.exemptions.iter().enumerate() {
             if exemption.checks.is_empty() {
                 return Err(format!(
@@ -79,10 +130,10 @@ impl Settings {
                 ));
             }
             for id in &exemption.checks {
-                if !registry::is_known(id) {
+                if !registry::is_known(id) && !constraints::is_known(id) {
                     return Err(format!(
                         "invalid settings: exemptions[{i}].checks: unknown check \"{id}\"; known checks: {}",
-                        registry::known_ids().join(", ")
+                        known_check_ids().join(", ")
                     ));
                 }
             }
@@ -96,6 +147,13 @@ impl Settings {
     }
 }
 
+/// Every id an exemption may name: the level checks, then the constraints.
+pub fn known_check_ids() -> Vec<&'static str> {
+    let mut ids = registry::known_ids();
+    ids.extend(constraints::CONSTRAINTS.iter().map(|c| c.id));
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +164,7 @@ mod tests {
 
     #[test]
     fn defaults_are_restricted_latest() {
-        for empty in ["", "null", "{}"] {
+        for empty in ["", "null", "{}", " {} "] {
             let s = parse(empty).unwrap();
             assert_eq!(s.level, Level::Restricted);
             assert_eq!(s.version, Version::Latest);
@@ -135,7 +193,15 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_by_name() {
         let err = parse(r#"{"levle": "baseline"}"#).unwrap_err();
-        assert!(err.contains("unknown field `levle`"), "{err}");
+        assert!(
+            err.contains("unknown field `levle`, expected one of `level`"),
+            "{err}"
+        );
+        assert!(err.contains("`runAsUser`"), "{err}");
+        let err = parse(r#"{"warn": {"level": "baseline", "versoin": "v1.2"}}"#).unwrap_err();
+        assert!(err.contains("unknown field `versoin`"), "{err}");
+        let err = parse(r#"{"runAsUser": {"rule": "RunAsAny", "range": []}}"#).unwrap_err();
+        assert!(err.contains("unknown field `range`"), "{err}");
         let err =
             parse(r#"{"exemptions": [{"checks": ["privileged"], "image": ["x"]}]}"#).unwrap_err();
         assert!(err.contains("unknown field `image`"), "{err}");
@@ -159,5 +225,123 @@ mod tests {
         assert!(parse(r#"{"level": 3}"#).is_err());
         assert!(parse("[]").is_err());
         assert!(parse("{").is_err());
+    }
+}
+
+#[cfg(test)]
+mod constraint_settings_tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        Settings::from_json(s.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn every_constraint_setting_parses() {
+        let s = Settings::from_json(
+            br#"{
+            "level": "baseline",
+            "warn": {"level": "restricted"},
+            "runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 65535}]},
+            "runAsGroup": {"rule": "MayRunAs", "ranges": [{"min": 1000, "max": 65535}]},
+            "supplementalGroups": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]},
+            "fsGroup": {"rule": "RunAsAny"},
+            "readOnlyRootFilesystem": true,
+            "capabilities": {"allowedAdd": ["NET_BIND_SERVICE"], "requiredDrop": ["ALL"]},
+            "seccomp": {"allowedTypes": ["RuntimeDefault", "Localhost"], "allowedLocalhostProfiles": ["profiles/*"]},
+            "appArmor": {"allowedTypes": ["RuntimeDefault"]},
+            "seLinux": {"allowedTypes": ["container_t"]},
+            "sysctls": {"allowed": ["net.*"], "forbidden": ["net.ipv4.ip_forward"]},
+            "exemptions": [{"checks": ["readOnlyRootFilesystemConstraint", "runAsUserConstraint"], "images": ["registry.k8s.io/*"]}]
+        }"#,
+        )
+        .unwrap();
+        assert_eq!(s.warn.unwrap().level, Level::Restricted);
+        assert_eq!(s.warn.unwrap().version, Version::Latest);
+        assert_eq!(s.constraints.read_only_root_filesystem, Some(true));
+    }
+
+    #[test]
+    fn keys_list_matches_the_constraints_struct() {
+        // Every listed key is accepted by the struct, so none can be listed but unusable.
+        for key in crate::constraints::KEYS {
+            let doc = format!(r#"{{"{key}": null}}"#);
+            assert!(Settings::from_json(doc.as_bytes()).is_ok(), "{key}");
+        }
+    }
+
+    #[test]
+    fn each_mistake_gets_a_clear_message() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 2000, "max": 1000}]}}"#,
+                "runAsUser.ranges[0]: min 2000 is greater than max 1000",
+            ),
+            (
+                r#"{"runAsUser": {"rule": "MustRunAs", "ranges": []}}"#,
+                "runAsUser.ranges is empty, but rule MustRunAs needs at least one range",
+            ),
+            (
+                r#"{"runAsUser": {"rule": "MustRunAs"}}"#,
+                "runAsUser.ranges is empty",
+            ),
+            (
+                r#"{"fsGroup": {"rule": "MustRunAs"}}"#,
+                "fsGroup.ranges is empty",
+            ),
+            (
+                r#"{"supplementalGroups": {"rule": "MayRunAs", "ranges": []}}"#,
+                "supplementalGroups.ranges is empty",
+            ),
+            (
+                r#"{"runAsGroup": {"rule": "MustRunAs", "ranges": [{"min": -1, "max": 5}]}}"#,
+                "min -1 is negative",
+            ),
+            (
+                r#"{"runAsUser": {"rule": "MustRunAsRoot"}}"#,
+                "unknown rule \"MustRunAsRoot\"",
+            ),
+            (
+                r#"{"runAsGroup": {"rule": "MustRunAsNonRoot"}}"#,
+                "rule \"MustRunAsNonRoot\" applies to runAsUser only",
+            ),
+            (
+                r#"{"fsGroup": {"rule": "MustRunAsNonRoot"}}"#,
+                "applies to runAsUser only",
+            ),
+            (
+                r#"{"runAsUser": {"rule": "MayRunAs"}}"#,
+                "rule \"MayRunAs\" applies to groups only",
+            ),
+            (
+                r#"{"seccomp": {"allowedTypes": ["Default"]}}"#,
+                "unknown profile type \"Default\"",
+            ),
+            (
+                r#"{"appArmor": {"allowedTypes": ["unconfined"]}}"#,
+                "unknown profile type \"unconfined\"",
+            ),
+            (
+                r#"{"capabilities": {"allowedAdd": ["NET_ADMIN"], "requiredDrop": ["net_admin"]}}"#,
+                "capability \"NET_ADMIN\" is both",
+            ),
+            (
+                r#"{"sysctls": {"forbidden": ["kernel.\\"]}}"#,
+                "lone backslash",
+            ),
+            (r#"{"sysctls": {"allowed": [""]}}"#, "empty pattern"),
+            (r#"{"readOnlyRootFilesystem": "yes"}"#, "invalid type"),
+            (r#"{"warn": {"version": "v1.30"}}"#, "missing field `level`"),
+            (r#"{"warn": {"level": "strict"}}"#, "unknown level"),
+            (
+                r#"{"exemptions": [{"checks": ["runAsUserConstraint", "nope"]}]}"#,
+                "unknown check \"nope\"",
+            ),
+        ];
+        for (settings, expected) in cases {
+            let e = err(settings);
+            assert!(e.contains(expected), "{settings}: {e}");
+            assert!(e.starts_with("invalid settings"), "{settings}: {e}");
+        }
     }
 }

@@ -12,8 +12,8 @@ fn decide(request: &Value, settings: Value) -> Decision {
 
 fn message(decision: Decision) -> String {
     match decision {
-        Decision::Reject { message } => message,
-        Decision::Accept => panic!("expected a rejection"),
+        Decision::Reject { message, .. } => message,
+        Decision::Accept { .. } => panic!("expected a rejection"),
     }
 }
 
@@ -83,7 +83,7 @@ fn every_kind_is_evaluated_through_its_pod_template() {
         let version = "v1";
         assert_eq!(
             decide(&request(&group, version, kind, object), json!({})),
-            Decision::Accept,
+            Decision::accept(),
             "{kind}"
         );
         let (group, object) = workload(kind, violating.clone());
@@ -102,14 +102,14 @@ fn other_kinds_are_accepted_untouched() {
     let service = json!({"apiVersion": "v1", "kind": "Service", "spec": {"hostNetwork": true}});
     assert_eq!(
         decide(&request("", "v1", "Service", service), json!({})),
-        Decision::Accept
+        Decision::accept()
     );
     // A custom resource that happens to be called Pod is not a Pod.
     let custom =
         json!({"apiVersion": "example.com/v1", "kind": "Pod", "spec": {"hostNetwork": true}});
     assert_eq!(
         decide(&request("example.com", "v1", "Pod", custom), json!({})),
-        Decision::Accept
+        Decision::accept()
     );
 }
 
@@ -154,10 +154,13 @@ fn every_violation_is_reported_at_once_in_a_stable_order() {
 fn levels_and_versions_select_the_checks() {
     let spec = json!({"containers": [{"name": "app", "image": "nginx"}]});
     let req = pod_request(&pod(spec));
-    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    assert_eq!(
+        decide(&req, json!({"level": "baseline"})),
+        Decision::accept()
+    );
     assert_eq!(
         decide(&req, json!({"level": "privileged"})),
-        Decision::Accept
+        Decision::accept()
     );
     let msg = message(decide(
         &req,
@@ -197,7 +200,7 @@ fn exemptions_by_image_container_and_workload() {
     assert!(msg.contains("host namespaces"), "{msg}");
     assert_eq!(
         baseline(json!([{"checks": ["privileged", "hostNamespaces"]}])),
-        Decision::Accept
+        Decision::accept()
     );
     // An exemption for one check leaves the others in force.
     let msg = message(baseline(
@@ -224,7 +227,7 @@ fn container_exemptions_apply_to_pod_level_requirements_per_container() {
             &req,
             json!({"exemptions": [{"checks": ["runAsNonRoot"], "containers": ["legacy"]}]})
         ),
-        Decision::Accept
+        Decision::accept()
     );
 }
 
@@ -298,7 +301,7 @@ fn container_values_override_pod_values() {
     for (pod_sc, container_sc, expected) in cases {
         let decision = decide(&base(pod_sc.clone(), container_sc.clone()), json!({}));
         match expected {
-            None => assert_eq!(decision, Decision::Accept, "{pod_sc} / {container_sc}"),
+            None => assert_eq!(decision, Decision::accept(), "{pod_sc} / {container_sc}"),
             Some(reason) => {
                 let msg = message(decision);
                 assert!(msg.contains(reason), "{pod_sc} / {container_sc}: {msg}");
@@ -319,7 +322,10 @@ fn pod_updates_are_judged_only_when_something_checked_changes() {
     let mut req = pod_request(&new);
     req["operation"] = json!("UPDATE");
     req["oldObject"] = old.clone();
-    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    assert_eq!(
+        decide(&req, json!({"level": "baseline"})),
+        Decision::accept()
+    );
 
     new["spec"]["containers"][0]["image"] = json!("nginx:2");
     req["object"] = new.clone();
@@ -344,13 +350,19 @@ fn subresources_are_skipped_except_ephemeral_containers() {
     req["operation"] = json!("UPDATE");
     req["oldObject"] = object.clone();
     req["subResource"] = json!("status");
-    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    assert_eq!(
+        decide(&req, json!({"level": "baseline"})),
+        Decision::accept()
+    );
     req["subResource"] = json!("ephemeralcontainers");
     let msg = message(decide(&req, json!({"level": "baseline"})));
     assert!(msg.contains(r#"privileged (container "debug""#), "{msg}");
     object["spec"]["ephemeralContainers"][0]["securityContext"]["privileged"] = json!(false);
     req["object"] = object;
-    assert_eq!(decide(&req, json!({"level": "baseline"})), Decision::Accept);
+    assert_eq!(
+        decide(&req, json!({"level": "baseline"})),
+        Decision::accept()
+    );
 }
 
 #[test]
@@ -358,7 +370,7 @@ fn deletes_and_connects_are_accepted() {
     let mut req = pod_request(&pod(json!({"hostPID": true, "containers": []})));
     req["operation"] = json!("DELETE");
     req["oldObject"] = req["object"].take();
-    assert_eq!(decide(&req, json!({})), Decision::Accept);
+    assert_eq!(decide(&req, json!({})), Decision::accept());
 }
 
 #[test]

@@ -98,9 +98,18 @@ fn artifacthub_package_agrees_with_metadata() {
 }
 
 #[test]
-fn example_policy_manifest_uses_the_same_rules_and_valid_settings() {
+fn example_policy_manifests_use_the_same_rules_and_valid_settings() {
+    for file in [
+        "deploy/cluster-admission-policy.yaml",
+        "deploy/cluster-admission-policy-hardened.yaml",
+    ] {
+        check_manifest(file);
+    }
+}
+
+fn check_manifest(file: &str) {
     let metadata = yaml("metadata.yml");
-    let manifest = yaml("deploy/cluster-admission-policy.yaml");
+    let manifest = yaml(file);
     assert_eq!(manifest["kind"], "ClusterAdmissionPolicy");
     assert_eq!(
         matched(&manifest["spec"]["rules"]),
@@ -111,4 +120,15 @@ fn example_policy_manifest_uses_the_same_rules_and_valid_settings() {
     let answer = security_context_policy::validate_settings(&settings).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["valid"], true, "{answer}");
+}
+
+#[test]
+fn the_hardened_example_shows_every_setting() {
+    let manifest = yaml("deploy/cluster-admission-policy-hardened.yaml");
+    let settings = manifest["spec"]["settings"].as_object().unwrap();
+    let mut keys = vec!["level", "version", "warn", "exemptions"];
+    keys.extend(security_context_policy::constraints::KEYS);
+    for key in keys {
+        assert!(settings.contains_key(key), "{key} missing from the example");
+    }
 }

@@ -26,6 +26,8 @@ struct Case {
     expect: String,
     #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
+    warning: Option<String>,
 }
 
 /// Prints every decision; `Ok(false)` when some decision differs from its expectation.
@@ -54,8 +56,13 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
             .as_ref()
             .and_then(|s| s.message.clone())
             .unwrap_or_default();
+        let warnings = response.warnings.clone().unwrap_or_default();
         let as_expected = response.allowed == (case.expect == "allow")
-            && case.message.as_deref().is_none_or(|m| message.contains(m));
+            && case.message.as_deref().is_none_or(|m| message.contains(m))
+            && case
+                .warning
+                .as_deref()
+                .is_none_or(|w| warnings.iter().any(|x| x.contains(w)));
         if !as_expected {
             unexpected += 1;
         }
@@ -74,6 +81,9 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         );
         if !message.is_empty() {
             println!("      {message}");
+        }
+        for warning in &warnings {
+            println!("      warning: {warning}");
         }
     }
     println!(

@@ -135,6 +135,8 @@ pub struct Case {
     pub settings: Value,
     pub expect_allow: bool,
     pub message: Option<String>,
+    /// A substring some warning must contain.
+    pub warning: Option<String>,
 }
 
 pub fn test_data_dir() -> PathBuf {
@@ -157,6 +159,7 @@ pub fn load_cases() -> Vec<Case> {
                 settings: c["settings"].clone(),
                 expect_allow: c["expect"] == "allow",
                 message: c["message"].as_str().map(str::to_string),
+                warning: c["warning"].as_str().map(str::to_string),
             }
         })
         .collect()
@@ -177,6 +180,18 @@ pub fn check_case(case: &Case, response: &Value) -> Result<(), String> {
         if !message.contains(expected.as_str()) {
             return Err(format!(
                 "{}: message {message:?} does not contain {expected:?}",
+                case.name
+            ));
+        }
+    }
+    if let Some(expected) = &case.warning {
+        let warned = response["warnings"].as_array().is_some_and(|ws| {
+            ws.iter()
+                .any(|w| w.as_str().is_some_and(|w| w.contains(expected.as_str())))
+        });
+        if !warned {
+            return Err(format!(
+                "{}: no warning contains {expected:?}: {response}",
                 case.name
             ));
         }

@@ -1,0 +1,162 @@
+//! Constraints beyond the standard levels, configured in the settings and evaluated on the
+//! effective security context of every container. They only ever tighten: loosening is what
+//! exemptions are for, and every constraint has an id that exemptions can name.
+//!
+//! A constraint is one file with its settings type and a pure function of the pod and its
+//! settings; `CONSTRAINTS` below is the table that wires it in.
+
+mod app_armor;
+mod capabilities;
+mod fs_group;
+mod id_range;
+mod profile;
+mod read_only_root_filesystem;
+mod run_as_group;
+mod run_as_user;
+mod se_linux;
+mod seccomp;
+mod supplemental_groups;
+mod sysctls;
+
+pub use capabilities::CapabilitiesConstraint;
+pub use id_range::{GroupRule, GroupRuleSetting, IdRange, UserRule, UserRuleSetting};
+pub use profile::{ProfileConstraint, ProfileType};
+pub use se_linux::SeLinuxConstraint;
+pub use sysctls::SysctlsConstraint;
+
+use crate::checks::{CheckInput, Violation};
+use serde::Deserialize;
+
+/// The constraint settings; each absent one adds nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Constraints {
+    pub run_as_user: Option<UserRuleSetting>,
+    pub run_as_group: Option<GroupRuleSetting>,
+    pub supplemental_groups: Option<GroupRuleSetting>,
+    pub fs_group: Option<GroupRuleSetting>,
+    pub read_only_root_filesystem: Option<bool>,
+    pub capabilities: Option<CapabilitiesConstraint>,
+    pub seccomp: Option<ProfileConstraint>,
+    pub app_armor: Option<ProfileConstraint>,
+    pub se_linux: Option<SeLinuxConstraint>,
+    pub sysctls: Option<SysctlsConstraint>,
+}
+
+/// The settings keys of `Constraints`, as written.
+pub const KEYS: &[&str] = &[
+    "runAsUser",
+    "runAsGroup",
+    "supplementalGroups",
+    "fsGroup",
+    "readOnlyRootFilesystem",
+    "capabilities",
+    "seccomp",
+    "appArmor",
+    "seLinux",
+    "sysctls",
+];
+
+pub type ConstraintFn = fn(&CheckInput<'_, '_>, &Constraints) -> Option<Violation>;
+
+pub struct Constraint {
+    pub id: &'static str,
+    /// Whether the settings configure this constraint at all.
+    pub configured: fn(&Constraints) -> bool,
+    pub evaluate: ConstraintFn,
+    /// Checks the constraint's settings and brings them into their canonical form.
+    pub prepare: fn(&mut Constraints) -> Result<(), String>,
+}
+
+/// Every constraint, in the order their violations are reported (after the level's checks).
+pub const CONSTRAINTS: &[Constraint] = &[
+    run_as_user::CONSTRAINT,
+    run_as_group::CONSTRAINT,
+    supplemental_groups::CONSTRAINT,
+    fs_group::CONSTRAINT,
+    read_only_root_filesystem::CONSTRAINT,
+    capabilities::CONSTRAINT,
+    seccomp::CONSTRAINT,
+    app_armor::CONSTRAINT,
+    se_linux::CONSTRAINT,
+    sysctls::CONSTRAINT,
+];
+
+pub fn is_known(id: &str) -> bool {
+    CONSTRAINTS.iter().any(|c| c.id == id)
+}
+
+impl Constraints {
+    /// Validates every configured constraint and normalises its values (capability names, ...).
+    pub fn prepare(&mut self) -> Result<(), String> {
+        for c in CONSTRAINTS {
+            if (c.configured)(self) {
+                (c.prepare)(self)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A constraint that needs no preparation.
+pub(crate) fn nothing_to_prepare(_: &mut Constraints) -> Result<(), String> {
+    Ok(())
+}
+
+/// `container "app"`, the subject of a per-container detail.
+pub(crate) fn container_subject(name: &str) -> String {
+    format!("container \"{name}\"")
+}
+
+/// Joins per-container details into one violation, or none.
+pub(crate) fn violation(reason: &'static str, details: Vec<String>) -> Option<Violation> {
+    if details.is_empty() {
+        None
+    } else {
+        Violation::new(reason, details.join("; "))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Runs the configured constraints on a pod written as JSON.
+    use crate::checks::{CheckInput, Violation};
+    use crate::pod::{Container, Pod};
+    use crate::reader::Path;
+    use crate::settings::Settings;
+
+    /// The first violation of the constraints in `settings` on a pod (`{metadata?, spec}`).
+    pub fn constrained_pod(
+        settings: &serde_json::Value,
+        pod: serde_json::Value,
+    ) -> Option<Violation> {
+        let settings = Settings::from_value(settings).expect("valid test settings");
+        let spec = pod["spec"].as_object().expect("test pod has a spec");
+        let pod = Pod::read(
+            pod.get("metadata"),
+            spec,
+            &Path::Root("metadata"),
+            &Path::Root("spec"),
+        )
+        .expect("readable test pod");
+        let containers: Vec<&Container> = pod.containers.iter().collect();
+        let input = CheckInput {
+            pod: &pod,
+            containers: &containers,
+        };
+        super::CONSTRAINTS
+            .iter()
+            .filter(|c| (c.configured)(&settings.constraints))
+            .find_map(|c| (c.evaluate)(&input, &settings.constraints))
+    }
+
+    /// Like `constrained_pod` for a pod spec.
+    pub fn constrained(settings: &serde_json::Value, spec: serde_json::Value) -> Option<Violation> {
+        constrained_pod(settings, serde_json::json!({ "spec": spec }))
+    }
+
+    pub fn denied(settings: &serde_json::Value, spec: serde_json::Value) -> String {
+        let v = constrained(settings, spec).expect("expected a violation");
+        format!("{} ({})", v.reason, v.detail)
+    }
+}

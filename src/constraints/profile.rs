@@ -1,0 +1,106 @@
+//! The settings shape shared by the seccomp and AppArmor constraints, and its evaluation.
+
+use super::{container_subject, violation};
+use crate::checks::message::join_quoted;
+use crate::checks::{CheckInput, Violation};
+use crate::glob::Glob;
+use crate::security_context::Profile;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileType {
+    RuntimeDefault,
+    Localhost,
+    Unconfined,
+}
+
+impl ProfileType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileType::RuntimeDefault => "RuntimeDefault",
+            ProfileType::Localhost => "Localhost",
+            ProfileType::Unconfined => "Unconfined",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProfileType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "RuntimeDefault" => Ok(ProfileType::RuntimeDefault),
+            "Localhost" => Ok(ProfileType::Localhost),
+            "Unconfined" => Ok(ProfileType::Unconfined),
+            other => Err(de::Error::custom(format!(
+                "unknown profile type \"{other}\": expected \"RuntimeDefault\", \"Localhost\" or \"Unconfined\""
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileConstraint {
+    pub allowed_types: Vec<ProfileType>,
+    /// Patterns a Localhost profile's name must match as a whole. Absent: any name.
+    pub allowed_localhost_profiles: Option<Vec<Glob>>,
+}
+
+impl ProfileConstraint {
+    pub(crate) fn check(&self, key: &str) -> Result<(), String> {
+        if self.allowed_types.is_empty() {
+            return Err(format!(
+                "invalid settings: {key}.allowedTypes is empty: no profile would be allowed"
+            ));
+        }
+        if self.allowed_localhost_profiles.is_some()
+            && !self.allowed_types.contains(&ProfileType::Localhost)
+        {
+            return Err(format!(
+                "invalid settings: {key}.allowedLocalhostProfiles is given but {key}.allowedTypes does not allow Localhost"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Every container's effective profile (as `profile_of` picks it) against the constraint.
+/// `field` is the securityContext field named in messages.
+pub(crate) fn evaluate<'a>(
+    input: &CheckInput<'_, 'a>,
+    setting: &ProfileConstraint,
+    reason: &'static str,
+    field: &str,
+    profile_of: impl Fn(&crate::pod::Container<'a>) -> Option<Profile<'a>>,
+) -> Option<Violation> {
+    let allowed: Vec<&str> = setting.allowed_types.iter().map(|t| t.as_str()).collect();
+    let mut details = Vec::new();
+    for c in input.containers() {
+        let subject = container_subject(c.name);
+        match profile_of(c) {
+            None => details.push(format!(
+                "{subject} must set securityContext.{field}.type to {} (it is set on neither the container nor the pod)",
+                join_quoted(&allowed)
+            )),
+            Some(p) if !allowed.contains(&p.type_) => details.push(format!(
+                "{subject} must set securityContext.{field}.type to {}, got \"{}\"",
+                join_quoted(&allowed),
+                p.type_
+            )),
+            Some(p) if p.type_ == "Localhost" => {
+                if let Some(patterns) = &setting.allowed_localhost_profiles {
+                    let name = p.localhost_profile.unwrap_or("");
+                    if !patterns.iter().any(|g| g.matches(name)) {
+                        let listed: Vec<&str> = patterns.iter().map(Glob::as_str).collect();
+                        details.push(format!(
+                            "{subject} must set securityContext.{field}.localhostProfile to match {}, got \"{name}\"",
+                            join_quoted(&listed)
+                        ));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    violation(reason, details)
+}

@@ -1,0 +1,158 @@
+//! Constraints and the warn level on whole AdmissionRequests, natively.
+
+mod support;
+
+use security_context_policy::admission::{validate, Decision};
+use serde_json::{json, Value};
+use support::{request, validation_payload};
+
+fn deployment(spec: Value) -> Value {
+    request(
+        "apps",
+        "v1",
+        "Deployment",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"template": {"metadata": {}, "spec": spec}}}),
+    )
+}
+
+fn decide(spec: Value, settings: Value) -> Decision {
+    validate(&validation_payload(&deployment(spec), &settings))
+}
+
+/// A pod spec that satisfies restricted:latest.
+fn restricted_spec() -> Value {
+    json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "initContainers": [{"name": "init", "image": "busybox",
+            "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}],
+        "containers": [{"name": "app", "image": "registry.example.com/app:1",
+            "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]
+    })
+}
+
+#[test]
+fn constraints_tighten_the_level_on_the_effective_context() {
+    let settings =
+        json!({"runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 65535}]}});
+    let mut spec = restricted_spec();
+    spec["securityContext"]["runAsUser"] = json!(1000);
+    assert_eq!(decide(spec.clone(), settings.clone()), Decision::accept());
+    spec["containers"][0]["securityContext"]["runAsUser"] = json!(70000);
+    assert_eq!(
+        decide(spec, settings),
+        Decision::Reject {
+            message: r#"violates PodSecurity "restricted:latest": runAsUser (container "app" must set securityContext.runAsUser within 1000-65535, got 70000)"#.to_string(),
+            warnings: vec![]
+        }
+    );
+}
+
+#[test]
+fn constraint_violations_follow_the_level_violations_in_one_message() {
+    let settings = json!({"level": "baseline", "readOnlyRootFilesystem": true, "capabilities": {"requiredDrop": ["NET_RAW"]}});
+    let spec = json!({"hostPID": true, "containers": [{"name": "app", "image": "x"}]});
+    let Decision::Reject { message, .. } = decide(spec, settings) else {
+        panic!()
+    };
+    assert_eq!(
+        message,
+        r#"violates PodSecurity "baseline:latest": host namespaces (hostPID=true), readOnlyRootFilesystem != true (container "app" must set securityContext.readOnlyRootFilesystem=true), capabilities (container "app" must drop "NET_RAW" in securityContext.capabilities.drop)"#
+    );
+}
+
+#[test]
+fn constraints_apply_at_the_privileged_level_too() {
+    let settings = json!({"level": "privileged", "readOnlyRootFilesystem": true});
+    let spec = json!({"hostPID": true, "containers": [{"name": "app", "image": "x", "securityContext": {"privileged": true}}]});
+    let Decision::Reject { message, .. } = decide(spec, settings) else {
+        panic!()
+    };
+    assert!(
+        message.starts_with(
+            r#"violates PodSecurity "privileged:latest": readOnlyRootFilesystem != true"#
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn constraints_can_be_exempted_by_id() {
+    let spec = json!({"containers": [
+        {"name": "app", "image": "registry.example.com/app:1", "securityContext": {"readOnlyRootFilesystem": true}},
+        {"name": "nginx", "image": "docker.io/library/nginx:1.27"}
+    ]});
+    let base = json!({"level": "privileged", "readOnlyRootFilesystem": true});
+    assert!(matches!(
+        decide(spec.clone(), base),
+        Decision::Reject { .. }
+    ));
+    let exempted = json!({"level": "privileged", "readOnlyRootFilesystem": true,
+        "exemptions": [{"checks": ["readOnlyRootFilesystemConstraint"], "images": ["docker.io/library/nginx:*"]}]});
+    assert_eq!(decide(spec, exempted), Decision::accept());
+}
+
+#[test]
+fn the_warn_level_warns_without_rejecting() {
+    let spec = json!({"containers": [{"name": "app", "image": "x"}]});
+    let settings =
+        json!({"level": "baseline", "warn": {"level": "restricted", "version": "v1.30"}});
+    let Decision::Accept { warnings } = decide(spec, settings) else {
+        panic!()
+    };
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].starts_with(r#"would violate PodSecurity "restricted:v1.30": allowPrivilegeEscalation != false (container "app""#),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_rejection_carries_no_duplicate_warnings() {
+    // privileged fails both levels: reported once, in the rejection; the restricted-only
+    // violations remain as the warning.
+    let spec = json!({"containers": [{"name": "app", "image": "x", "securityContext": {"privileged": true}}]});
+    let settings = json!({"level": "baseline", "warn": {"level": "restricted"}});
+    let Decision::Reject { message, warnings } = decide(spec, settings) else {
+        panic!()
+    };
+    assert!(message.contains("privileged ("), "{message}");
+    assert_eq!(warnings.len(), 1);
+    assert!(!warnings[0].contains("privileged ("), "{warnings:?}");
+    assert!(warnings[0].contains("runAsNonRoot != true"), "{warnings:?}");
+    // When the warn level finds nothing the enforced level did not, there is no warning.
+    let spec = json!({"hostIPC": true, "containers": [{"name": "app", "image": "x"}]});
+    let settings = json!({"level": "restricted", "warn": {"level": "baseline"}});
+    let Decision::Reject { warnings, .. } = decide(spec, settings) else {
+        panic!()
+    };
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn warnings_reach_the_response() {
+    let payload = validation_payload(
+        &deployment(json!({"containers": [{"name": "app", "image": "x"}]})),
+        &json!({"level": "privileged", "warn": {"level": "baseline"}}),
+    );
+    let answer: Value =
+        serde_json::from_slice(&security_context_policy::validate(&payload).unwrap()).unwrap();
+    assert_eq!(answer["accepted"], true);
+    assert!(
+        answer.get("warnings").is_none_or(|w| w.is_null()),
+        "{answer}"
+    );
+    let payload = validation_payload(
+        &deployment(json!({"hostNetwork": true, "containers": [{"name": "app", "image": "x"}]})),
+        &json!({"level": "privileged", "warn": {"level": "baseline"}}),
+    );
+    let answer: Value =
+        serde_json::from_slice(&security_context_policy::validate(&payload).unwrap()).unwrap();
+    assert_eq!(answer["accepted"], true);
+    assert_eq!(
+        answer["warnings"],
+        json!([
+            r#"would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#
+        ])
+    );
+}
