@@ -8,7 +8,7 @@ RUNNER := target/debug/policy-runner
 # The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
 
-.PHONY: setup fmt lint test unit-tests e2e-tests examples runner clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples runner clean
 
 setup:
 	@scripts/setup.sh
@@ -29,10 +29,17 @@ lint:
 runner:
 	cargo build --quiet -p policy-runner
 
-# Native unit and integration tests, then the same examples and the conformance fixtures
-# through policy.wasm (POLICY_WASM tells the tests where it is).
+# Native unit and integration tests, the same examples through policy.wasm (POLICY_WASM tells
+# the tests where it is), then the upstream conformance fixtures through policy.wasm, printing
+# their count.
 unit-tests: policy.wasm
-	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace -- \
+		--skip upstream_fixtures_pass_through_policy_wasm --skip mutation_is_idempotent
+	$(MAKE) conformance
+
+conformance: policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test -p security-context-policy \
+		--test conformance_wasm --test mutation_properties -- --nocapture
 
 e2e-tests: setup policy.wasm runner
 	KWCTL="$(KWCTL)" bats e2e.bats

@@ -137,3 +137,31 @@ CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535
   [ "$status" -ne 0 ]
   assert_output_has 'applies to runAsUser only'
 }
+
+@test "mutate: the missing restricted defaults come back as a JSONPatch" {
+  run kw run --request-path test_data/deployment_restricted_violations.json --settings-json '{"level":"restricted","mutate":true}' "$POLICY"
+  assert_allowed
+  assert_output_has '"patchType":"JSONPatch"'
+  patch=$(echo "$output" | grep -o '"patch":"[^"]*"' | head -1 | cut -d'"' -f4 | base64 -d)
+  # Added under the pod template: the pod's and the container's security contexts.
+  echo "$patch" | grep -Fq '"path":"/spec/template/spec/securityContext' || { echo "$patch"; return 1; }
+  echo "$patch" | grep -Fq '"path":"/spec/template/spec/containers/0/securityContext' || { echo "$patch"; return 1; }
+  for default in '"runAsNonRoot":true' '"allowPrivilegeEscalation":false' '"RuntimeDefault"' '"drop":["ALL"]'; do
+    echo "$patch" | grep -Fq "$default" || { echo "missing $default in $patch"; return 1; }
+  done
+  # Only additions: nothing the user wrote is replaced or removed.
+  ! echo "$patch" | grep -Eq '"op":"(replace|remove)"'
+}
+
+@test "mutate: what no default can fix is still rejected, with no patch" {
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"level":"restricted","mutate":true}' "$POLICY"
+  assert_denied
+  assert_output_has 'privileged (container \"web\"'
+  ! echo "$output" | grep -q '"patch"'
+}
+
+@test "mutate: a compliant object is accepted without a patch" {
+  run kw run --request-path test_data/pod_restricted_compliant.json --settings-json '{"mutate":true}' "$POLICY"
+  assert_allowed
+  ! echo "$output" | grep -q '"patch"'
+}

@@ -39,6 +39,8 @@ pub struct ValidationPayload {
 pub enum Decision {
     Accept {
         warnings: Vec<String>,
+        /// The object with defaults set, when `mutate: true` set any.
+        mutated: Option<Value>,
     },
     Reject {
         message: String,
@@ -51,6 +53,7 @@ impl Decision {
     pub fn accept() -> Decision {
         Decision::Accept {
             warnings: Vec::new(),
+            mutated: None,
         }
     }
 
@@ -121,10 +124,42 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
         }
     }
     let verdict = policy.evaluate(&pod);
+    // Pods are immutable where it matters, so only their creation is mutated; controllers'
+    // templates can be mutated on every write.
+    let may_mutate = policy.mutates()
+        && request.sub_resource.is_empty()
+        && (request.operation != "UPDATE" || kind != WorkloadKind::Pod);
+    if verdict.rejection.is_some() && may_mutate {
+        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, &pod) {
+            // The result must pass the policy itself; what no default could fix is reported
+            // as usual, for the object as it would have been.
+            return match read_pod(kind, &mutated) {
+                Ok(Some(fixed)) => {
+                    let verdict = policy.evaluate(&fixed);
+                    let warnings = verdict.warning.into_iter().collect();
+                    match verdict.rejection {
+                        Some(message) => Decision::Reject { message, warnings },
+                        None => Decision::Accept {
+                            warnings,
+                            mutated: Some(mutated),
+                        },
+                    }
+                }
+                _ => Decision::reject(format!(
+                    "PodSecurity \"{}\" produced an unreadable {}; this is a bug",
+                    policy.label(),
+                    kind_name(kind)
+                )),
+            };
+        }
+    }
     let warnings = verdict.warning.into_iter().collect();
     match verdict.rejection {
         Some(message) => Decision::Reject { message, warnings },
-        None => Decision::Accept { warnings },
+        None => Decision::Accept {
+            warnings,
+            mutated: None,
+        },
     }
 }
 
@@ -140,4 +175,12 @@ fn kind_name(kind: WorkloadKind) -> &'static str {
         WorkloadKind::ReplicationController => "ReplicationController",
         WorkloadKind::PodTemplate => "PodTemplate",
     }
+}
+
+/// The request's object with every applicable default set, whatever the decision; `None` when
+/// nothing would be set or the object cannot be read. For tests and front ends that show diffs.
+pub fn defaults_for(policy: &Policy, request: &AdmissionRequest) -> Option<Value> {
+    let kind = workload_kind(request)?;
+    let pod = read_pod(kind, &request.object).ok()??;
+    crate::mutation::mutate(policy, kind, &request.object, &pod)
 }

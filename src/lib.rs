@@ -8,6 +8,7 @@ pub mod checks;
 pub mod constraints;
 pub mod glob;
 pub mod level;
+pub mod mutation;
 pub mod pod;
 pub mod policy;
 pub mod reader;
@@ -32,11 +33,11 @@ pub extern "C" fn wapc_init() {
 
 pub fn validate(payload: &[u8]) -> CallResult {
     let response = match admission::validate(payload) {
-        Decision::Accept { warnings } => ValidationResponse {
+        Decision::Accept { warnings, mutated } => ValidationResponse {
             accepted: true,
             message: None,
             code: None,
-            mutated_object: None,
+            mutated_object: mutated,
             audit_annotations: None,
             warnings: (!warnings.is_empty()).then_some(warnings),
         },

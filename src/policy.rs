@@ -32,6 +32,7 @@ struct Plan {
 }
 
 pub struct Policy {
+    mutate: bool,
     exemptions: Vec<Exemption>,
     constraints: Constraints,
     enforce: Plan,
@@ -103,6 +104,7 @@ impl Policy {
             .warn
             .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
         Policy {
+            mutate: settings.mutate,
             exemptions: settings.exemptions,
             constraints: settings.constraints,
             enforce,
@@ -112,6 +114,34 @@ impl Policy {
 
     pub fn label(&self) -> &str {
         &self.enforce.label
+    }
+
+    /// `mutate: true` in the settings.
+    pub fn mutates(&self) -> bool {
+        self.mutate
+    }
+
+    pub fn constraints(&self) -> &Constraints {
+        &self.constraints
+    }
+
+    fn planned(&self, rule: &str) -> Option<&PlannedRule> {
+        self.enforce.rules.iter().find(|r| r.id == rule)
+    }
+
+    /// Whether the enforced level or a constraint applies `rule` to this workload at all.
+    pub fn enforces(&self, rule: &str) -> bool {
+        self.planned(rule).is_some_and(|r| !r.exempt_workload)
+    }
+
+    /// Whether an exemption takes this container out of `rule`.
+    pub fn exempts(&self, rule: &str, container: &Container<'_>) -> bool {
+        self.planned(rule).is_some_and(|r| {
+            r.exempt_workload
+                || r.container_exemptions
+                    .iter()
+                    .any(|&i| self.exemptions[i].covers_container(container.name, container.image))
+        })
     }
 
     /// Every violation of a plan, in evaluation order.

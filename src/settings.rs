@@ -21,6 +21,8 @@ pub struct Settings {
     pub warn: Option<WarnLevel>,
     /// Constraints beyond the level, each optional.
     pub constraints: Constraints,
+    /// Set safe defaults where they bring a workload into compliance.
+    pub mutate: bool,
 }
 
 /// The settings keys that are not constraints.
@@ -31,9 +33,10 @@ struct BaseSettings {
     version: Version,
     exemptions: Vec<Exemption>,
     warn: Option<WarnLevel>,
+    mutate: bool,
 }
 
-const BASE_KEYS: &[&str] = &["level", "version", "exemptions", "warn"];
+const BASE_KEYS: &[&str] = &["level", "version", "exemptions", "warn", "mutate"];
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -116,6 +119,7 @@ impl Settings {
             exemptions: base.exemptions,
             warn: base.warn,
             constraints,
+            mutate: base.mutate,
         };
         settings.validate()?;
         Ok(settings)

@@ -97,7 +97,7 @@ fn the_warn_level_warns_without_rejecting() {
     let spec = json!({"containers": [{"name": "app", "image": "x"}]});
     let settings =
         json!({"level": "baseline", "warn": {"level": "restricted", "version": "v1.30"}});
-    let Decision::Accept { warnings } = decide(spec, settings) else {
+    let Decision::Accept { warnings, .. } = decide(spec, settings) else {
         panic!()
     };
     assert_eq!(warnings.len(), 1);

@@ -53,7 +53,8 @@ fn metadata_covers_every_supported_kind_on_create_and_update() {
         }
     }
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
-    assert_eq!(metadata["mutating"], false);
+    // The policy can mutate (with `mutate: true`); with `mutate: false` it never does.
+    assert_eq!(metadata["mutating"], true);
     assert_eq!(metadata["contextAware"], false);
     assert_eq!(metadata["backgroundAudit"], true);
 }
@@ -115,7 +116,9 @@ fn check_manifest(file: &str) {
         matched(&manifest["spec"]["rules"]),
         matched(&metadata["rules"])
     );
-    assert_eq!(manifest["spec"]["mutating"], metadata["mutating"]);
+    // A policy whose settings mutate must be deployed as mutating.
+    let mutates = manifest["spec"]["settings"]["mutate"] == true;
+    assert!(!mutates || manifest["spec"]["mutating"] == true, "{file}");
     let settings = serde_json::to_vec(&manifest["spec"]["settings"]).unwrap();
     let answer = security_context_policy::validate_settings(&settings).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
@@ -126,7 +129,7 @@ fn check_manifest(file: &str) {
 fn the_hardened_example_shows_every_setting() {
     let manifest = yaml("deploy/cluster-admission-policy-hardened.yaml");
     let settings = manifest["spec"]["settings"].as_object().unwrap();
-    let mut keys = vec!["level", "version", "warn", "exemptions"];
+    let mut keys = vec!["level", "version", "warn", "exemptions", "mutate"];
     keys.extend(security_context_policy::constraints::KEYS);
     for key in keys {
         assert!(settings.contains_key(key), "{key} missing from the example");

@@ -94,3 +94,76 @@ fn garbage_is_rejected_without_a_trap() {
     );
     assert_eq!(support::wasm_validate(&policy, &ok)["accepted"], true);
 }
+
+#[test]
+fn mutation_through_the_host_keeps_unknown_fields_and_patches_only_defaults() {
+    let Some(policy) = support::load_policy() else {
+        return;
+    };
+    let object = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"team": "shop"}},
+        "spec": {
+            "futurePodField": {"nested": [1, 2, 3]},
+            "securityContext": {"futurePodSecurityField": "keep"},
+            "containers": [{
+                "name": "app", "image": "nginx", "futureContainerField": {"a": true},
+                "securityContext": {"futureContainerSecurityField": 7, "capabilities": {"drop": ["NET_RAW"], "futureCapsField": "x"}}
+            }]
+        }
+    });
+    let request = support::pod_request(&object);
+    let settings = json!({"level": "restricted", "mutate": true});
+    let answer = support::wasm_validate(&policy, &support::validation_payload(&request, &settings));
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let mutated = &answer["mutated_object"];
+    assert_eq!(
+        mutated["spec"]["futurePodField"],
+        json!({"nested": [1, 2, 3]})
+    );
+    assert_eq!(
+        mutated["spec"]["securityContext"]["futurePodSecurityField"],
+        "keep"
+    );
+    let c = &mutated["spec"]["containers"][0];
+    assert_eq!(c["futureContainerField"], json!({"a": true}));
+    assert_eq!(c["securityContext"]["futureContainerSecurityField"], 7);
+    assert_eq!(c["securityContext"]["capabilities"]["futureCapsField"], "x");
+    assert_eq!(
+        c["securityContext"]["capabilities"]["drop"],
+        json!(["NET_RAW", "ALL"])
+    );
+    assert_eq!(mutated["metadata"], object["metadata"]);
+
+    // As kwctl reports it: a JSONPatch that only adds the defaults.
+    let response = policy.evaluate(&request, &settings);
+    assert!(response.allowed);
+    let patch = response.decoded_patch().expect("a patch").unwrap();
+    let mut ops: Vec<String> = patch
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| {
+            format!(
+                "{} {}",
+                op["op"].as_str().unwrap(),
+                op["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "add /spec/containers/0/securityContext/allowPrivilegeEscalation",
+            "add /spec/containers/0/securityContext/capabilities/drop/1",
+            "add /spec/securityContext/runAsNonRoot",
+            "add /spec/securityContext/seccompProfile",
+        ]
+    );
+
+    // Without `mutate`, the same request is rejected and nothing is patched.
+    let response = policy.evaluate(&request, &json!({"level": "restricted"}));
+    assert!(!response.allowed);
+    assert!(response.patch.is_none());
+}

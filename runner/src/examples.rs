@@ -28,6 +28,8 @@ struct Case {
     message: Option<String>,
     #[serde(default)]
     warning: Option<String>,
+    #[serde(default)]
+    mutated: bool,
 }
 
 /// Prints every decision; `Ok(false)` when some decision differs from its expectation.
@@ -57,7 +59,12 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
             .and_then(|s| s.message.clone())
             .unwrap_or_default();
         let warnings = response.warnings.clone().unwrap_or_default();
+        let patch_ops = response
+            .decoded_patch()
+            .and_then(|p| p.ok())
+            .and_then(|p| p.as_array().map(Vec::len));
         let as_expected = response.allowed == (case.expect == "allow")
+            && patch_ops.is_some() == case.mutated
             && case.message.as_deref().is_none_or(|m| message.contains(m))
             && case
                 .warning
@@ -81,6 +88,9 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         );
         if !message.is_empty() {
             println!("      {message}");
+        }
+        if let Some(n) = patch_ops {
+            println!("      mutated: a JSONPatch of {n} operations sets the missing defaults");
         }
         for warning in &warnings {
             println!("      warning: {warning}");

@@ -137,6 +137,8 @@ pub struct Case {
     pub message: Option<String>,
     /// A substring some warning must contain.
     pub warning: Option<String>,
+    /// Whether the answer must carry a mutated object.
+    pub mutated: bool,
 }
 
 pub fn test_data_dir() -> PathBuf {
@@ -160,6 +162,7 @@ pub fn load_cases() -> Vec<Case> {
                 expect_allow: c["expect"] == "allow",
                 message: c["message"].as_str().map(str::to_string),
                 warning: c["warning"].as_str().map(str::to_string),
+                mutated: c["mutated"] == true,
             }
         })
         .collect()
@@ -183,6 +186,14 @@ pub fn check_case(case: &Case, response: &Value) -> Result<(), String> {
                 case.name
             ));
         }
+    }
+    let has_mutation = response["mutated_object"].is_object();
+    if has_mutation != case.mutated {
+        return Err(format!(
+            "{}: expected {} mutated object, got {response}",
+            case.name,
+            if case.mutated { "a" } else { "no" }
+        ));
     }
     if let Some(expected) = &case.warning {
         let warned = response["warnings"].as_array().is_some_and(|ws| {
@@ -247,4 +258,13 @@ pub fn load_policy() -> Option<policy_runner::Policy> {
 pub fn wasm_validate(policy: &policy_runner::Policy, payload: &[u8]) -> Value {
     let answer = policy.call("validate", payload).expect("validate answers");
     serde_json::from_slice(&answer).expect("validate answers JSON")
+}
+
+/// Every default the policy would set on a request's object, whatever the decision.
+pub fn defaults_for(request: &Value, settings: &Value) -> Option<Value> {
+    let settings = security_context_policy::settings::Settings::from_value(settings).unwrap();
+    let policy = security_context_policy::policy::Policy::new(settings);
+    let request: security_context_policy::admission::AdmissionRequest =
+        serde_json::from_value(request.clone()).unwrap();
+    security_context_policy::admission::defaults_for(&policy, &request)
 }
