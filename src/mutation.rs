@@ -11,6 +11,7 @@ use crate::constraints::normalize_capability as normalize;
 use crate::constraints::{GroupRule, UserRule};
 use crate::pod::{Container, ContainerKind, Pod};
 use crate::policy::Policy;
+use crate::security_context::SecurityContextCommon;
 use crate::workload::WorkloadKind;
 use serde_json::{json, Map, Value};
 
@@ -64,6 +65,13 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
             .iter()
             .filter(|c| !policy.exempts(rule, c))
             .collect()
+    };
+    // Whether a pod-level value is needed for `rule`: some container it applies to sets none of
+    // its own.
+    let uncovered = |rule: &str, own: fn(&SecurityContextCommon<'_>) -> bool| {
+        subject(rule)
+            .iter()
+            .any(|c| !c.context_common().is_some_and(own))
     };
 
     if linux {
@@ -127,24 +135,28 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
 
     // Constraints.
     let first_min = |ranges: &[crate::constraints::IdRange]| ranges.first().map(|r| r.min);
-    if let Some(s) = &constraints.run_as_user {
-        if s.rule == UserRule::MustRunAs && pod_common.run_as_user.is_none() {
-            let uncovered = subject("runAsUserConstraint")
-                .iter()
-                .any(|c| c.context_common().and_then(|sc| sc.run_as_user).is_none());
-            if let (true, Some(min)) = (uncovered, first_min(&s.ranges)) {
-                edits.push(Edit::PodSecurityContext("runAsUser", json!(min)));
-            }
+    let user_min = constraints
+        .run_as_user
+        .as_ref()
+        .filter(|s| s.rule == UserRule::MustRunAs)
+        .and_then(|s| first_min(&s.ranges));
+    if let Some(min) = user_min {
+        if pod_common.run_as_user.is_none()
+            && uncovered("runAsUserConstraint", |sc| sc.run_as_user.is_some())
+        {
+            edits.push(Edit::PodSecurityContext("runAsUser", json!(min)));
         }
     }
-    if let Some(s) = &constraints.run_as_group {
-        if s.rule == GroupRule::MustRunAs && pod_common.run_as_group.is_none() {
-            let uncovered = subject("runAsGroupConstraint")
-                .iter()
-                .any(|c| c.context_common().and_then(|sc| sc.run_as_group).is_none());
-            if let (true, Some(min)) = (uncovered, first_min(&s.ranges)) {
-                edits.push(Edit::PodSecurityContext("runAsGroup", json!(min)));
-            }
+    let group_min = constraints
+        .run_as_group
+        .as_ref()
+        .filter(|s| s.rule == GroupRule::MustRunAs)
+        .and_then(|s| first_min(&s.ranges));
+    if let Some(min) = group_min {
+        if pod_common.run_as_group.is_none()
+            && uncovered("runAsGroupConstraint", |sc| sc.run_as_group.is_some())
+        {
+            edits.push(Edit::PodSecurityContext("runAsGroup", json!(min)));
         }
     }
     if let Some(s) = &constraints.fs_group {

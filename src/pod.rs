@@ -476,19 +476,25 @@ fn read_volume<'a>(value: &'a serde_json::Value, path: &Path<'_>) -> Result<Volu
     })
 }
 
+/// Reads a test pod written as `{metadata?, spec}`.
+#[cfg(test)]
+pub(crate) fn read_test_pod(pod: &serde_json::Value) -> Result<Pod<'_>, ReadError> {
+    let spec = pod["spec"].as_object().expect("test pod has a spec");
+    Pod::read(
+        pod.get("metadata"),
+        spec,
+        &Path::Root("metadata"),
+        &Path::Root("spec"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn read(pod: &serde_json::Value) -> Result<Pod<'_>, ReadError> {
-        let spec = pod["spec"].as_object().unwrap();
-        Pod::read(
-            pod.get("metadata"),
-            spec,
-            &Path::Root("metadata"),
-            &Path::Root("spec"),
-        )
+        read_test_pod(pod)
     }
 
     #[test]

@@ -136,17 +136,9 @@ pub(crate) fn names_where<'a>(
 pub(crate) mod testing {
     //! Runs one check revision on a pod written as JSON.
     use super::*;
-    use crate::reader::Path;
 
     pub fn run(check: CheckFn, pod: serde_json::Value) -> Option<Violation> {
-        let spec = pod["spec"].as_object().expect("test pod has a spec");
-        let pod = Pod::read(
-            pod.get("metadata"),
-            spec,
-            &Path::Root("metadata"),
-            &Path::Root("spec"),
-        )
-        .expect("test pod is readable");
+        let pod = crate::pod::read_test_pod(&pod).expect("test pod is readable");
         let containers: Vec<&Container> = pod.containers.iter().collect();
         check(&CheckInput {
             pod: &pod,

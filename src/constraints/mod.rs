@@ -121,8 +121,7 @@ pub(crate) fn violation(reason: &'static str, details: Vec<String>) -> Option<Vi
 pub(crate) mod testing {
     //! Runs the configured constraints on a pod written as JSON.
     use crate::checks::{CheckInput, Violation};
-    use crate::pod::{Container, Pod};
-    use crate::reader::Path;
+    use crate::pod::Container;
     use crate::settings::Settings;
 
     /// The first violation of the constraints in `settings` on a pod (`{metadata?, spec}`).
@@ -131,14 +130,7 @@ pub(crate) mod testing {
         pod: serde_json::Value,
     ) -> Option<Violation> {
         let settings = Settings::from_value(settings).expect("valid test settings");
-        let spec = pod["spec"].as_object().expect("test pod has a spec");
-        let pod = Pod::read(
-            pod.get("metadata"),
-            spec,
-            &Path::Root("metadata"),
-            &Path::Root("spec"),
-        )
-        .expect("readable test pod");
+        let pod = crate::pod::read_test_pod(&pod).expect("readable test pod");
         let containers: Vec<&Container> = pod.containers.iter().collect();
         let input = CheckInput {
             pod: &pod,
