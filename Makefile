@@ -8,7 +8,7 @@ RUNNER := target/debug/policy-runner
 # The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples runner clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench runner clean
 
 setup:
 	@scripts/setup.sh
@@ -45,6 +45,11 @@ e2e-tests: setup policy.wasm runner
 	KWCTL="$(KWCTL)" bats e2e.bats
 
 test: setup fmt lint unit-tests e2e-tests
+
+# Figures, not pass/fail: see examples/bench.rs.
+bench: policy.wasm
+	scripts/build-wasm.sh floor-policy target/floor-policy.wasm
+	cargo run --quiet --profile runner -p security-context-policy --example bench -- policy.wasm target/floor-policy.wasm
 
 examples: policy.wasm runner
 	$(RUNNER) examples --cases test_data/cases.json policy.wasm

@@ -11,7 +11,7 @@
 #     Missing Debian packages are installed with apt-get (needs root or sudo).
 #
 # Environment:
-#   WASM_OPT_LEVEL   wasm-opt optimisation flag (default: -Os)
+#   WASM_OPT_LEVEL   wasm-opt optimisation flag (default: -O3)
 #   NO_WASM_OPT=1    skip wasm-opt even when it exists
 #   CARGO_TARGET_DIR honoured like cargo does
 set -euo pipefail
@@ -103,7 +103,7 @@ fi
 tmp="$output.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 if [ "${NO_WASM_OPT:-0}" != 1 ] && command -v wasm-opt >/dev/null 2>&1; then
-    if ! wasm-opt "${WASM_OPT_LEVEL:--Os}" \
+    if ! wasm-opt "${WASM_OPT_LEVEL:--O3}" \
         --enable-bulk-memory --enable-sign-ext \
         --enable-nontrapping-float-to-int --enable-mutable-globals \
         "$artifact" -o "$tmp"; then

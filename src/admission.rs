@@ -5,7 +5,10 @@ use crate::policy::Policy;
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The fields of a Kubernetes AdmissionRequest that the decision depends on.
 #[derive(Debug, Default, Deserialize)]
@@ -27,12 +30,35 @@ pub struct GroupVersionKind {
     pub kind: String,
 }
 
-/// The payload Kubewarden sends to `validate`.
+/// The payload Kubewarden sends to `validate`. The settings stay raw text: they are the key of
+/// the compiled-policy cache, and are only parsed when they change.
 #[derive(Debug, Deserialize)]
-pub struct ValidationPayload {
+pub struct ValidationPayload<'a> {
     pub request: AdmissionRequest,
-    #[serde(default)]
-    pub settings: Value,
+    #[serde(borrow, default)]
+    pub settings: Option<&'a RawValue>,
+}
+
+thread_local! {
+    /// The policy compiled from the last settings document seen. A policy server sends the same
+    /// settings with every request, so settings are parsed, validated and resolved into checks
+    /// once, not per request.
+    static COMPILED: RefCell<Option<(String, Rc<Policy>)>> = const { RefCell::new(None) };
+}
+
+/// The policy for a settings document, from the cache when the document is the last one seen.
+pub fn compiled_policy(settings: &str) -> Result<Rc<Policy>, String> {
+    if let Some(policy) = COMPILED.with_borrow(|cached| {
+        cached
+            .as_ref()
+            .filter(|(text, _)| text == settings)
+            .map(|(_, policy)| Rc::clone(policy))
+    }) {
+        return Ok(policy);
+    }
+    let policy = Rc::new(Policy::new(Settings::from_json(settings.as_bytes())?));
+    COMPILED.set(Some((settings.to_string(), Rc::clone(&policy))));
+    Ok(policy)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +98,11 @@ pub fn validate(payload: &[u8]) -> Decision {
         Ok(p) => p,
         Err(e) => return Decision::reject(format!("cannot read the admission request: {e}")),
     };
-    let settings = match Settings::from_value(&payload.settings) {
-        Ok(s) => s,
-        Err(e) => return Decision::reject(e),
-    };
-    decide(&Policy::new(settings), &payload.request)
+    let settings = payload.settings.map_or("null", RawValue::get);
+    match compiled_policy(settings) {
+        Ok(policy) => decide(&policy, &payload.request),
+        Err(e) => Decision::reject(e),
+    }
 }
 
 /// The kind the request is about: the request's own kind, or the object's when a caller left

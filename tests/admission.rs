@@ -427,3 +427,26 @@ fn responses_are_deterministic_whatever_the_key_order() {
         .unwrap()
         .contains("annotations must not set"));
 }
+
+#[test]
+fn settings_changes_between_requests_take_effect() {
+    // The compiled policy is cached per settings document; alternating documents must never
+    // see each other's policy.
+    let req = pod_request(&pod(
+        json!({"containers": [{"name": "app", "image": "nginx"}]}),
+    ));
+    for _ in 0..3 {
+        assert_eq!(
+            decide(&req, json!({"level": "baseline"})),
+            Decision::accept()
+        );
+        assert!(matches!(
+            decide(&req, json!({"level": "restricted"})),
+            Decision::Reject { .. }
+        ));
+        assert!(matches!(
+            decide(&req, json!({"level": "nope"})),
+            Decision::Reject { .. }
+        ));
+    }
+}
