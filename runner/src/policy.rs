@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 use wapc::WapcHost;
 use wasmtime_provider::wasmtime;
-use wasmtime_provider::{EpochDeadlines, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+use wasmtime_provider::{
+    EpochDeadlines, ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
+};
 
 use crate::admission::{admission_response, request_uid, AdmissionResponse};
 use crate::error::{Error, Result};
@@ -46,6 +48,9 @@ pub struct LoadOptions {
     /// wasmtime epoch interruption (50 ms ticks, one ticker thread per
     /// module). `None`: no limit. Default: [`DEFAULT_TIMEOUT`].
     pub timeout: Option<Duration>,
+    /// Most bytes the guest's linear memory may grow to; a growth beyond fails in the guest,
+    /// which aborts it. `None`: wasmtime's default (4 GiB for wasm32).
+    pub max_memory: Option<usize>,
 }
 
 impl Default for LoadOptions {
@@ -54,6 +59,7 @@ impl Default for LoadOptions {
             cache_dir: None,
             guest_logs: GuestLogs::Discard,
             timeout: Some(DEFAULT_TIMEOUT),
+            max_memory: None,
         }
     }
 }
@@ -147,11 +153,16 @@ impl PolicyModule {
         if deadlines.is_some() {
             start_ticker(&engine)?;
         }
-        let pre = WasmtimeEngineProviderBuilder::new()
+        let mut builder = WasmtimeEngineProviderBuilder::new()
             .engine(engine)
-            .module_bytes(bytes)
-            .build_pre()
-            .map_err(load_error)?;
+            .module_bytes(bytes);
+        if let Some(max) = options.max_memory {
+            builder = builder.enable_resource_limits(ResourceLimits {
+                max_memory_size: Some(max),
+                max_table_elements: None,
+            });
+        }
+        let pre = builder.build_pre().map_err(load_error)?;
         Ok(PolicyModule {
             inner: Arc::new(ModuleInner {
                 pre,
