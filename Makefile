@@ -8,7 +8,7 @@ RUNNER := target/debug/policy-runner
 # The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench runner clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench runner playground serve-playground playground-tests clean
 
 setup:
 	@scripts/setup.sh
@@ -44,7 +44,18 @@ conformance: policy.wasm
 e2e-tests: setup policy.wasm runner
 	KWCTL="$(KWCTL)" bats e2e.bats
 
-test: setup fmt lint unit-tests e2e-tests
+# The browser playground (playground/): build it, serve it, test it in headless Chromium.
+playground:
+	scripts/build-playground.sh
+
+serve-playground: playground
+	@echo "playground at http://127.0.0.1:8000/"
+	python3 -m http.server --bind 127.0.0.1 --directory playground/www 8000
+
+playground-tests: setup playground
+	cd playground/tests && npm install --silent --no-audit --no-fund && node --test
+
+test: setup fmt lint unit-tests e2e-tests playground-tests
 
 # Figures, not pass/fail: see examples/bench.rs.
 bench: policy.wasm

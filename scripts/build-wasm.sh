@@ -3,6 +3,7 @@
 # and write the module, optimised by wasm-opt when it is available, to OUTPUT.
 #
 # Usage: scripts/build-wasm.sh <package> <output.wasm>
+#        scripts/build-wasm.sh --toolchain-only   (only install Debian's wasm toolchain)
 #
 # Toolchain selection:
 #   * rustup with the wasm32-wasip1 target installed: plain `cargo build`.
@@ -21,6 +22,11 @@ usage() {
     exit 2
 }
 
+toolchain_only=0
+if [ "${1:-}" = "--toolchain-only" ]; then
+    toolchain_only=1
+    set -- toolchain-only /dev/null
+fi
 [ "$#" -eq 2 ] || usage
 package=$1
 output=$2
@@ -75,6 +81,11 @@ has_rustup_target() {
 }
 
 cd "$root"
+
+if [ "$toolchain_only" = 1 ]; then
+    ensure_debian_packages rustc-web cargo-web rust-web-src lld-19 wasi-libc binaryen
+    exit 0
+fi
 
 if has_rustup_target; then
     cargo build --quiet --release --target "$target" -p "$package"

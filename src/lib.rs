@@ -16,55 +16,63 @@ pub mod security_context;
 pub mod settings;
 pub mod workload;
 
-use admission::Decision;
-use kubewarden_policy_sdk::response::ValidationResponse;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
+#[cfg(feature = "wapc")]
+pub use wapc_entry::{validate, validate_settings};
 
-#[no_mangle]
-pub extern "C" fn wapc_init() {
-    guest::register_function("validate", validate);
-    guest::register_function("validate_settings", validate_settings);
-    guest::register_function(
-        "protocol_version",
-        kubewarden_policy_sdk::protocol_version_guest,
-    );
-}
+/// The waPC entry points Kubewarden calls.
+#[cfg(feature = "wapc")]
+mod wapc_entry {
+    use crate::admission::{self, Decision};
+    use crate::settings;
+    use kubewarden_policy_sdk::response::ValidationResponse;
+    use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+    use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
 
-pub fn validate(payload: &[u8]) -> CallResult {
-    let response = match admission::validate(payload) {
-        Decision::Accept { warnings, mutated } => ValidationResponse {
-            accepted: true,
-            message: None,
-            code: None,
-            mutated_object: mutated,
-            audit_annotations: None,
-            warnings: (!warnings.is_empty()).then_some(warnings),
-        },
-        Decision::Reject { message, warnings } => ValidationResponse {
-            accepted: false,
-            message: Some(message),
-            code: None,
-            mutated_object: None,
-            audit_annotations: None,
-            warnings: (!warnings.is_empty()).then_some(warnings),
-        },
-    };
-    Ok(serde_json::to_vec(&response)?)
-}
+    #[no_mangle]
+    pub extern "C" fn wapc_init() {
+        guest::register_function("validate", validate);
+        guest::register_function("validate_settings", validate_settings);
+        guest::register_function(
+            "protocol_version",
+            kubewarden_policy_sdk::protocol_version_guest,
+        );
+    }
 
-/// Unlike the SDK's helper, unreadable settings are answered `valid: false` with the reason,
-/// not with a guest error.
-pub fn validate_settings(payload: &[u8]) -> CallResult {
-    let response = match settings::Settings::from_json(payload) {
-        Ok(_) => SettingsValidationResponse {
-            valid: true,
-            message: None,
-        },
-        Err(message) => SettingsValidationResponse {
-            valid: false,
-            message: Some(message),
-        },
-    };
-    Ok(serde_json::to_vec(&response)?)
+    pub fn validate(payload: &[u8]) -> CallResult {
+        let response = match admission::validate(payload) {
+            Decision::Accept { warnings, mutated } => ValidationResponse {
+                accepted: true,
+                message: None,
+                code: None,
+                mutated_object: mutated,
+                audit_annotations: None,
+                warnings: (!warnings.is_empty()).then_some(warnings),
+            },
+            Decision::Reject { message, warnings } => ValidationResponse {
+                accepted: false,
+                message: Some(message),
+                code: None,
+                mutated_object: None,
+                audit_annotations: None,
+                warnings: (!warnings.is_empty()).then_some(warnings),
+            },
+        };
+        Ok(serde_json::to_vec(&response)?)
+    }
+
+    /// Unlike the SDK's helper, unreadable settings are answered `valid: false` with the reason,
+    /// not with a guest error.
+    pub fn validate_settings(payload: &[u8]) -> CallResult {
+        let response = match settings::Settings::from_json(payload) {
+            Ok(_) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(message) => SettingsValidationResponse {
+                valid: false,
+                message: Some(message),
+            },
+        };
+        Ok(serde_json::to_vec(&response)?)
+    }
 }

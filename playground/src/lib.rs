@@ -1,0 +1,279 @@
+//! The browser playground's engine: manifests (multi-document YAML) and settings in, a report of
+//! every workload's verdict out. It calls the policy's own evaluator; no check is implemented
+//! twice. `www/` is the page around it.
+
+mod diff;
+mod manifests;
+
+use security_context_policy::admission::{self, AdmissionRequest, Decision, GroupVersionKind};
+use security_context_policy::policy::Policy;
+use security_context_policy::settings::Settings;
+use security_context_policy::workload::WorkloadKind;
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+pub use diff::{line_diff, DiffLine};
+
+/// What the page shows.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Why the settings could not be used; no verdicts then.
+    pub settings_error: Option<String>,
+    /// Why (part of) the manifests could not be read.
+    pub manifests_error: Option<String>,
+    pub results: Vec<WorkloadResult>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadResult {
+    /// 1-based position among the YAML documents.
+    pub document: usize,
+    pub kind: String,
+    pub name: String,
+    /// False for kinds that carry no pod: the policy accepts them untouched.
+    pub evaluated: bool,
+    pub allowed: bool,
+    /// `violates PodSecurity "restricted:latest"` or the like.
+    pub summary: Option<String>,
+    /// One entry per violated check, `reason (detail)`.
+    pub violations: Vec<String>,
+    pub warnings: Vec<String>,
+    /// With `mutate: true`: the manifest as the policy would admit it, and the change.
+    pub mutated: Option<String>,
+    pub diff: Vec<DiffLine>,
+}
+
+/// Entry point for the page: JSON in the shape of `Report`.
+#[wasm_bindgen]
+pub fn evaluate(manifests: &str, settings: &str) -> String {
+    serde_json::to_string(&evaluate_report(manifests, settings))
+        .unwrap_or_else(|e| format!(r#"{{"settingsError":"internal error: {e}","results":[]}}"#))
+}
+
+pub fn evaluate_report(manifests: &str, settings: &str) -> Report {
+    let mut report = Report::default();
+    let policy = match read_settings(settings) {
+        Ok(p) => p,
+        Err(e) => {
+            report.settings_error = Some(e);
+            return report;
+        }
+    };
+    let (documents, error) = manifests::read(manifests);
+    report.manifests_error = error;
+    for (document, object) in documents {
+        report.results.push(judge(&policy, document, object));
+    }
+    report
+}
+
+fn read_settings(text: &str) -> Result<Policy, String> {
+    let value: Value = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_yaml::from_str(text)
+            .map_err(|e| format!("settings are not valid YAML or JSON: {e}"))?
+    };
+    Ok(Policy::new(Settings::from_value(&value)?))
+}
+
+fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
+    let kind = object["kind"].as_str().unwrap_or("").to_string();
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let api_version = object["apiVersion"].as_str().unwrap_or("");
+    let group = api_version
+        .split_once('/')
+        .map_or("", |(g, _)| g)
+        .to_string();
+    let evaluated = WorkloadKind::of_object(&object).is_some();
+    let request = AdmissionRequest {
+        uid: format!("playground-{document}"),
+        kind: GroupVersionKind {
+            group,
+            version: api_version.rsplit('/').next().unwrap_or("").to_string(),
+            kind: kind.clone(),
+        },
+        operation: "CREATE".to_string(),
+        object,
+        ..AdmissionRequest::default()
+    };
+    let mut result = WorkloadResult {
+        document,
+        kind,
+        name,
+        evaluated,
+        allowed: true,
+        summary: None,
+        violations: Vec::new(),
+        warnings: Vec::new(),
+        mutated: None,
+        diff: Vec::new(),
+    };
+    match admission::decide(policy, &request) {
+        Decision::Accept { warnings, mutated } => {
+            result.warnings = warnings;
+            if let Some(m) = mutated {
+                let before = to_yaml(&request.object);
+                let after = to_yaml(&m);
+                result.diff = line_diff(&before, &after);
+                result.mutated = Some(after);
+            }
+        }
+        Decision::Reject { message, warnings } => {
+            result.allowed = false;
+            result.warnings = warnings;
+            let (summary, violations) = split_message(&message);
+            result.summary = summary;
+            result.violations = violations;
+        }
+    }
+    result
+}
+
+fn to_yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
+}
+
+/// `violates PodSecurity "x": a (b), c (d, e)` → (`violates PodSecurity "x"`, [`a (b)`, `c (d, e)`]).
+/// Messages that are not in that shape (unreadable objects) come back whole.
+pub fn split_message(message: &str) -> (Option<String>, Vec<String>) {
+    let Some((summary, rest)) = message
+        .strip_prefix("violates PodSecurity ")
+        .and_then(|m| m.split_once("\": "))
+        .map(|(label, rest)| (format!("violates PodSecurity {label}\""), rest))
+    else {
+        return (None, vec![message.to_string()]);
+    };
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let bytes = rest.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b',' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
+                parts.push(rest[start..i].to_string());
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    parts.push(rest[start..].to_string());
+    (Some(summary), parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+"#;
+
+    const COMPLIANT: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ok
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: app
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+"#;
+
+    #[test]
+    fn every_document_gets_a_verdict() {
+        let text = format!("{DEPLOYMENT}\n---\n{COMPLIANT}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: s}}\n");
+        let report = evaluate_report(&text, "level: restricted");
+        assert!(report.settings_error.is_none() && report.manifests_error.is_none());
+        assert_eq!(report.results.len(), 3);
+        let web = &report.results[0];
+        assert_eq!(
+            (web.kind.as_str(), web.name.as_str(), web.allowed),
+            ("Deployment", "web", false)
+        );
+        assert_eq!(
+            web.summary.as_deref(),
+            Some(r#"violates PodSecurity "restricted:latest""#)
+        );
+        assert_eq!(web.violations.len(), 4, "{:?}", web.violations);
+        assert!(web.violations[1].starts_with(r#"unrestricted capabilities (container "nginx" must set securityContext.capabilities.drop=["ALL"])"#));
+        assert!(report.results[1].allowed && report.results[1].evaluated);
+        assert!(report.results[2].allowed && !report.results[2].evaluated);
+    }
+
+    #[test]
+    fn mutation_comes_with_the_mutated_manifest_and_a_diff() {
+        let report = evaluate_report(DEPLOYMENT, "{level: restricted, mutate: true}");
+        let web = &report.results[0];
+        assert!(web.allowed);
+        assert!(web
+            .mutated
+            .as_deref()
+            .unwrap()
+            .contains("allowPrivilegeEscalation: false"));
+        assert!(web
+            .diff
+            .iter()
+            .any(|l| l.op == '+' && l.text.contains("runAsNonRoot: true")));
+        assert!(
+            web.diff.iter().all(|l| l.op != '-'),
+            "defaults only add lines"
+        );
+    }
+
+    #[test]
+    fn errors_are_reported_next_to_their_input() {
+        let report = evaluate_report(DEPLOYMENT, "level: strict");
+        assert!(report.settings_error.unwrap().contains("unknown level"));
+        let report = evaluate_report("kind: [unclosed", "");
+        assert!(report.manifests_error.unwrap().contains("document 1"));
+        let report = evaluate_report(&format!("{COMPLIANT}\n---\n: bad: yaml: [\n"), "");
+        assert_eq!(report.results.len(), 1);
+        assert!(report.manifests_error.unwrap().contains("document 2"));
+        let report = evaluate_report("- just\n- a list\n", "");
+        assert!(report
+            .manifests_error
+            .unwrap()
+            .contains("not a Kubernetes object"));
+    }
+
+    #[test]
+    fn messages_split_into_violations() {
+        let (summary, parts) = split_message(
+            r#"violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true, hostPID=true), hostPort (container "a" uses hostPort 80)"#,
+        );
+        assert_eq!(
+            summary.as_deref(),
+            Some(r#"violates PodSecurity "baseline:latest""#)
+        );
+        assert_eq!(
+            parts,
+            [
+                "host namespaces (hostNetwork=true, hostPID=true)",
+                r#"hostPort (container "a" uses hostPort 80)"#
+            ]
+        );
+        assert_eq!(split_message("cannot read x").1, ["cannot read x"]);
+    }
+}
