@@ -8,7 +8,7 @@ RUNNER := target/debug/policy-runner
 # The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench runner playground serve-playground playground-tests clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench fuzz runner playground serve-playground playground-tests clean
 
 setup:
 	@scripts/setup.sh
@@ -56,6 +56,11 @@ playground-tests: setup playground
 	cd playground/tests && npm install --silent --no-audit --no-fund && node --test
 
 test: setup fmt lint unit-tests e2e-tests playground-tests
+
+# Coverage-guided fuzzing (nightly toolchain, cargo-fuzz) for a bounded time per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # Figures, not pass/fail: see examples/bench.rs.
 bench: policy.wasm

@@ -71,12 +71,13 @@ impl Exemption {
 impl Settings {
     /// Reads settings from the JSON the host sends; `null` or nothing means all defaults.
     pub fn from_json(bytes: &[u8]) -> Result<Settings, String> {
-        let trimmed = bytes.trim_ascii();
-        if trimmed.is_empty() {
+        // JSON's whitespace only: a form feed is not JSON, so `\x0c{}` is unreadable, not `{}`.
+        let is_json_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        if bytes.iter().all(is_json_space) {
             return Ok(Settings::default());
         }
         let value: Value =
-            serde_json::from_slice(trimmed).map_err(|e| format!("invalid settings: {e}"))?;
+            serde_json::from_slice(bytes).map_err(|e| format!("invalid settings: {e}"))?;
         Settings::from_value(&value)
     }
 
@@ -168,7 +169,7 @@ mod tests {
 
     #[test]
     fn defaults_are_restricted_latest() {
-        for empty in ["", "null", "{}", " {} "] {
+        for empty in ["", "null", "{}", " {} ", "\n\t"] {
             let s = parse(empty).unwrap();
             assert_eq!(s.level, Level::Restricted);
             assert_eq!(s.version, Version::Latest);
@@ -228,6 +229,8 @@ mod tests {
         assert!(err.contains("missing field `checks`"), "{err}");
         assert!(parse(r#"{"level": 3}"#).is_err());
         assert!(parse("[]").is_err());
+        // Found by fuzzing: a form feed is not JSON whitespace.
+        assert!(parse("\x0c{}").is_err());
         assert!(parse("{").is_err());
     }
 }

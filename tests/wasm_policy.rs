@@ -60,6 +60,8 @@ fn settings_are_validated_with_a_message() {
         ),
         ("[1,2]", "expected a JSON object"),
         ("{", "invalid settings"),
+        // Found by fuzzing (fuzz/regressions/settings_bytes): a form feed is not JSON.
+        ("\u{c}{}", "invalid settings"),
     ] {
         let a = answer(bad);
         assert_eq!(a["valid"], false, "{bad}");
