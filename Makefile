@@ -31,14 +31,15 @@ runner:
 
 # Native unit and integration tests, the same examples through policy.wasm (POLICY_WASM tells
 # the tests where it is), then the upstream conformance fixtures through policy.wasm, printing
-# their count.
+# their count. (--workspace keeps cargo's feature resolution, and so the built dependencies,
+# the same as the full test run's.)
 unit-tests: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace -- \
 		--skip upstream_fixtures_pass_through_policy_wasm --skip mutation_is_idempotent
 	$(MAKE) conformance
 
 conformance: policy.wasm
-	POLICY_WASM=$(CURDIR)/policy.wasm cargo test -p security-context-policy \
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace \
 		--test conformance_wasm --test mutation_properties -- --nocapture
 
 e2e-tests: setup policy.wasm runner
