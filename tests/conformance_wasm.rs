@@ -6,7 +6,7 @@ mod support;
 #[test]
 fn upstream_fixtures_pass_through_policy_wasm() {
     let Some(dir) = support::conformance_dir() else {
-        eprintln!("skipped: conformance fixtures not found beside the checkout (../shared/conformance/psa) and PSA_CONFORMANCE_DIR unset");
+        support::record_summary("conformance", "conformance: skipped, fixtures not found beside the checkout (../shared/conformance/psa) and PSA_CONFORMANCE_DIR unset");
         return;
     };
     let Some(policy) = support::load_policy() else {
@@ -17,8 +17,10 @@ fn upstream_fixtures_pass_through_policy_wasm() {
     for f in failures.iter().take(20) {
         eprintln!("{f}");
     }
-    // The closing line CI reads.
-    println!("conformance: {} passed, {} failed", passed, failures.len());
+    support::record_summary(
+        "conformance",
+        &format!("conformance: {} passed, {} failed", passed, failures.len()),
+    );
     assert!(
         failures.is_empty(),
         "{} fixture evaluations failed",

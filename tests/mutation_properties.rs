@@ -84,7 +84,10 @@ const RESTRICTED_REASONS: &[&str] = &[
 #[test]
 fn mutation_is_idempotent_and_leaves_only_unfixable_violations() {
     let Some(dir) = support::conformance_dir() else {
-        eprintln!("skipped: conformance fixtures not found");
+        support::record_summary(
+            "mutation_properties",
+            "mutation properties: skipped, conformance fixtures not found",
+        );
         return;
     };
     let (mut checked, mut fixed, mut still_denied) = (0, 0, 0);
@@ -143,6 +146,9 @@ fn mutation_is_idempotent_and_leaves_only_unfixable_violations() {
             }
         }
     }
-    println!("mutation properties: {checked} evaluations, {fixed} restricted fail fixtures fixed by one mutation, {still_denied} still denied for unfixable reasons");
+    support::record_summary(
+        "mutation_properties",
+        &format!("mutation properties: {checked} evaluations, {fixed} restricted fail fixtures fixed by one mutation, {still_denied} still denied for unfixable reasons"),
+    );
     assert!(fixed > 100, "mutation fixed only {fixed}");
 }
