@@ -1,7 +1,7 @@
 //! From an admission request to a decision, independent of any host: the waPC entry points in
 //! `lib.rs`, tests and other front ends all call `validate` here.
 
-use crate::policy::Policy;
+use crate::policy::{Policy, Verdict};
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
 use serde::Deserialize;
@@ -136,7 +136,7 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             return Decision::reject(format!(
                 "PodSecurity \"{}\" cannot evaluate this {}: {e}",
                 policy.label(),
-                kind_name(kind)
+                kind.name()
             ))
         }
     };
@@ -160,46 +160,24 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
-                Ok(Some(fixed)) => {
-                    let verdict = policy.evaluate(&fixed);
-                    let warnings = verdict.warning.into_iter().collect();
-                    match verdict.rejection {
-                        Some(message) => Decision::Reject { message, warnings },
-                        None => Decision::Accept {
-                            warnings,
-                            mutated: Some(mutated),
-                        },
-                    }
-                }
+                Ok(Some(fixed)) => decision(policy.evaluate(&fixed), Some(mutated)),
                 _ => Decision::reject(format!(
                     "PodSecurity \"{}\" produced an unreadable {}; this is a bug",
                     policy.label(),
-                    kind_name(kind)
+                    kind.name()
                 )),
             };
         }
     }
+    decision(verdict, None)
+}
+
+/// A verdict as a decision; `mutated` is returned only with an acceptance.
+fn decision(verdict: Verdict, mutated: Option<Value>) -> Decision {
     let warnings = verdict.warning.into_iter().collect();
     match verdict.rejection {
         Some(message) => Decision::Reject { message, warnings },
-        None => Decision::Accept {
-            warnings,
-            mutated: None,
-        },
-    }
-}
-
-fn kind_name(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Pod => "Pod",
-        WorkloadKind::Deployment => "Deployment",
-        WorkloadKind::ReplicaSet => "ReplicaSet",
-        WorkloadKind::StatefulSet => "StatefulSet",
-        WorkloadKind::DaemonSet => "DaemonSet",
-        WorkloadKind::Job => "Job",
-        WorkloadKind::CronJob => "CronJob",
-        WorkloadKind::ReplicationController => "ReplicationController",
-        WorkloadKind::PodTemplate => "PodTemplate",
+        None => Decision::Accept { warnings, mutated },
     }
 }
 

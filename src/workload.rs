@@ -17,22 +17,38 @@ pub enum WorkloadKind {
     PodTemplate,
 }
 
+/// Every supported kind: its API group and name. The one place both are spelled.
+const KINDS: &[(&str, &str, WorkloadKind)] = &[
+    ("", "Pod", WorkloadKind::Pod),
+    (
+        "",
+        "ReplicationController",
+        WorkloadKind::ReplicationController,
+    ),
+    ("", "PodTemplate", WorkloadKind::PodTemplate),
+    ("apps", "Deployment", WorkloadKind::Deployment),
+    ("apps", "ReplicaSet", WorkloadKind::ReplicaSet),
+    ("apps", "StatefulSet", WorkloadKind::StatefulSet),
+    ("apps", "DaemonSet", WorkloadKind::DaemonSet),
+    ("batch", "Job", WorkloadKind::Job),
+    ("batch", "CronJob", WorkloadKind::CronJob),
+];
+
 impl WorkloadKind {
     /// The kind for an API group and kind name; other kinds carry no pod this policy reads.
     pub fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
-        use WorkloadKind::*;
-        Some(match (group, kind) {
-            ("", "Pod") => Pod,
-            ("", "ReplicationController") => ReplicationController,
-            ("", "PodTemplate") => PodTemplate,
-            ("apps", "Deployment") => Deployment,
-            ("apps", "ReplicaSet") => ReplicaSet,
-            ("apps", "StatefulSet") => StatefulSet,
-            ("apps", "DaemonSet") => DaemonSet,
-            ("batch", "Job") => Job,
-            ("batch", "CronJob") => CronJob,
-            _ => return None,
-        })
+        KINDS
+            .iter()
+            .find(|(g, k, _)| *g == group && *k == kind)
+            .map(|(_, _, w)| *w)
+    }
+
+    /// The kind's name, as in `kind: Deployment`.
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, _, w)| *w == self)
+            .map_or("", |(_, k, _)| *k)
     }
 
     /// The kind named by an object's own `apiVersion` and `kind`.

@@ -5,7 +5,7 @@
 mod diff;
 mod manifests;
 
-use security_context_policy::admission::{self, AdmissionRequest, Decision, GroupVersionKind};
+use security_context_policy::admission::{self, AdmissionRequest, Decision};
 use security_context_policy::policy::Policy;
 use security_context_policy::settings::Settings;
 use security_context_policy::workload::WorkloadKind;
@@ -86,19 +86,10 @@ fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
         .as_str()
         .unwrap_or("")
         .to_string();
-    let api_version = object["apiVersion"].as_str().unwrap_or("");
-    let group = api_version
-        .split_once('/')
-        .map_or("", |(g, _)| g)
-        .to_string();
     let evaluated = WorkloadKind::of_object(&object).is_some();
+    // No request kind: the evaluator then takes the object's own apiVersion and kind.
     let request = AdmissionRequest {
         uid: format!("playground-{document}"),
-        kind: GroupVersionKind {
-            group,
-            version: api_version.rsplit('/').next().unwrap_or("").to_string(),
-            kind: kind.clone(),
-        },
         operation: "CREATE".to_string(),
         object,
         ..AdmissionRequest::default()
