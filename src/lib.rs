@@ -4,8 +4,10 @@
 //! This file only wires waPC to the evaluator; everything else is host-independent.
 
 pub mod admission;
+pub mod capabilities;
 pub mod checks;
 pub mod constraints;
+pub mod explain;
 pub mod glob;
 pub mod level;
 pub mod mutation;
