@@ -193,13 +193,23 @@ fn artifacthub_package_is_what_kwctl_generates_from_metadata_and_questions() {
         .as_array()
         .filter(|r| !r.is_empty())
     {
+        // kwctl keeps them in a set ordered by apiVersion, then kind.
+        let mut resources = resources.clone();
+        resources.sort_by_key(|r| (r["apiVersion"].to_string(), r["kind"].to_string()));
+        resources.dedup();
         expected["kubewarden/contextAwareResources"] =
-            json!(serde_yaml::to_string(resources).unwrap());
+            json!(serde_yaml::to_string(&resources).unwrap());
     }
     if let Some(hidden) = metadata["annotations"]["io.kubewarden.hidden-ui"].as_str() {
         expected["kubewarden/hidden-ui"] = json!(hidden);
     }
-    assert_eq!(package["annotations"], expected);
+    assert_eq!(
+        package["annotations"], expected,
+        "artifacthub-pkg.yml is out of step with metadata.yml or questions-ui.yml (the \
+         kubewarden/questions-ui annotation is questions-ui.yml verbatim): regenerate it with \
+         `kwctl scaffold artifacthub --metadata-path metadata.yml --questions-path \
+         questions-ui.yml > artifacthub-pkg.yml`"
+    );
 
     // Nothing kwctl would not write (a hand-kept `install` or `readme`, ...).
     let mut keys: Vec<&str> = package
