@@ -605,6 +605,60 @@ mod tests {
     }
 
     #[test]
+    fn volume_details_mounts_and_runtime_class_are_read() {
+        let pod = json!({"spec": {
+            "runtimeClassName": "gvisor",
+            "volumes": [
+                {"name": "h", "hostPath": {"path": "/var/log"}},
+                {"name": "f", "flexVolume": {"driver": "example/lvm"}},
+                {"name": "c", "csi": {"driver": "x.csi.example.com"}},
+                {"name": "n", "somethingNew": {}},
+                {"name": "d"}
+            ],
+            "containers": [{"name": "a", "volumeMounts": [{"name": "h", "mountPath": "/l", "readOnly": true}, {"name": "c", "mountPath": "/c"}]}]
+        }});
+        let pod = read(&pod).unwrap();
+        assert_eq!(pod.runtime_class_name, Some("gvisor"));
+        assert_eq!(pod.volumes[0].host_path_path, Some("/var/log"));
+        assert_eq!(pod.volumes[1].flex_volume_driver, Some("example/lvm"));
+        assert_eq!(pod.volumes[2].csi_driver, Some("x.csi.example.com"));
+        let fields: Vec<_> = pod.volumes.iter().map(|v| v.source_field).collect();
+        assert_eq!(
+            fields,
+            [
+                Some("hostPath"),
+                Some("flexVolume"),
+                Some("csi"),
+                Some("somethingNew"),
+                None
+            ]
+        );
+        assert_eq!(
+            pod.containers[0].volume_mounts,
+            [
+                VolumeMount {
+                    name: "h",
+                    read_only: true
+                },
+                VolumeMount {
+                    name: "c",
+                    read_only: false
+                }
+            ]
+        );
+        let bad = json!({"spec": {"containers": [{"name": "a", "volumeMounts": [{"name": "h", "readOnly": "yes"}]}]}});
+        assert_eq!(
+            read(&bad).unwrap_err().path,
+            "spec.containers[0].volumeMounts[0].readOnly"
+        );
+        let bad = json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 1}}]}});
+        assert_eq!(
+            read(&bad).unwrap_err().path,
+            "spec.volumes[0].hostPath.path"
+        );
+    }
+
+    #[test]
     fn only_checked_annotations_are_kept() {
         let pod = json!({"metadata": {"annotations": {
             "b": "x",
