@@ -268,3 +268,16 @@ fn merged(mut base: Value, extra: Value) -> Value {
     }
     base
 }
+
+#[test]
+fn a_constraint_repeating_a_level_check_is_reported_once() {
+    let spec = json!({"containers": [{"name": "app", "image": "x", "securityContext": {"privileged": true}}]});
+    let settings = json!({"level": "baseline", "privileged": false});
+    let Decision::Reject { message, .. } = decide(spec, settings) else {
+        panic!()
+    };
+    assert_eq!(
+        message,
+        r#"violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true)"#
+    );
+}

@@ -7,7 +7,7 @@ mod support;
 
 use security_context_policy::admission::{validate, Decision};
 use serde_json::{json, Value};
-use support::{pod_request, request, validation_payload};
+use support::{pod_request, request, validation_payload, SAFE_SYSCTLS};
 
 fn privileged_psp() -> Value {
     json!({
@@ -100,43 +100,15 @@ const RESTRICTED_VOLUMES: &[&str] = &[
     "ephemeral",
 ];
 
+/// The documentation's restricted PSP, as `e2e.bats` and `make bench` use it.
 fn restricted_psp() -> Value {
-    json!({
-        "apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
-        "metadata": {"name": "restricted", "annotations": {
-            "seccomp.security.alpha.kubernetes.io/allowedProfileNames": "docker/default,runtime/default",
-            "apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default",
-            "seccomp.security.alpha.kubernetes.io/defaultProfileName": "runtime/default",
-            "apparmor.security.beta.kubernetes.io/defaultProfileName": "runtime/default"}},
-        "spec": {
-            "privileged": false, "allowPrivilegeEscalation": false,
-            "requiredDropCapabilities": ["ALL"], "volumes": RESTRICTED_VOLUMES,
-            "hostNetwork": false, "hostIPC": false, "hostPID": false,
-            "runAsUser": {"rule": "MustRunAsNonRoot"}, "seLinux": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
-            "fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
-            "readOnlyRootFilesystem": false
-        }
-    })
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/test_data/psp_restricted_settings.yml"
+    );
+    let settings: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    settings["podSecurityPolicy"].clone()
 }
-
-/// The sysctls the kubelet allows without `--allowed-unsafe-sysctls`, newest revision.
-const SAFE_SYSCTLS: &[&str] = &[
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-    "net.ipv4.tcp_rmem",
-    "net.ipv4.tcp_wmem",
-    "net.ipv4.tcp_slow_start_after_idle",
-    "net.ipv4.tcp_notsent_lowat",
-];
 
 /// What every PSP says that these three leave at PSP's defaults, as native settings.
 fn psp_common() -> Value {

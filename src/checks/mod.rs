@@ -5,7 +5,7 @@
 pub mod message;
 pub mod registry;
 
-mod allow_privilege_escalation;
+pub(crate) mod allow_privilege_escalation;
 mod app_armor_profile;
 mod capabilities_baseline;
 mod capabilities_restricted;
@@ -13,7 +13,7 @@ mod host_namespaces;
 mod host_path_volumes;
 mod host_ports;
 mod host_probes_and_host_lifecycle;
-mod privileged;
+pub(crate) mod privileged;
 mod proc_mount;
 mod proc_mount_restricted;
 mod restricted_volumes;

@@ -2,10 +2,10 @@
 //! `allowPrivilegeEscalation: false` (unset counts as allowed, as in PodSecurityPolicy, whose
 //! defaulting then set it). `true`, PodSecurityPolicy's default, allows escalation.
 //! `defaultAllowPrivilegeEscalation` is the value mutation sets where a container sets none.
+//! The judgement is the restricted check's first revision: PSP exempted no Windows pod.
 
 use super::{host_namespace::forbids, Constraint, Constraints};
-use crate::checks::message::containers_phrase;
-use crate::checks::{names_where, CheckInput, Violation};
+use crate::checks::{allow_privilege_escalation, CheckInput, Violation};
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "allowPrivilegeEscalationConstraint",
@@ -27,19 +27,7 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
     if !forbids(constraints.allow_privilege_escalation) {
         return None;
     }
-    let bad = names_where(input, |c| {
-        c.effective.allow_privilege_escalation != Some(false)
-    });
-    if bad.is_empty() {
-        return None;
-    }
-    Violation::new(
-        "allowPrivilegeEscalation != false",
-        format!(
-            "{} must set securityContext.allowPrivilegeEscalation=false",
-            containers_phrase(&bad)
-        ),
-    )
+    allow_privilege_escalation::allow_privilege_escalation_1_8(input)
 }
 
 #[cfg(test)]

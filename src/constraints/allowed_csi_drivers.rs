@@ -20,24 +20,20 @@ pub const CONSTRAINT: Constraint = Constraint {
             .is_some_and(|l| !l.is_empty())
     },
     evaluate,
-    prepare: |c| {
-        let names: Vec<&str> = c
-            .allowed_csi_drivers
-            .iter()
-            .flatten()
-            .map(|d| d.name.as_str())
-            .collect();
-        driver_allow_list::check("allowedCSIDrivers", "name", &names)
-    },
+    prepare: |c| driver_allow_list::check("allowedCSIDrivers", "name", &drivers(c)),
 };
 
-fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
-    let allowed: Vec<&str> = constraints
+fn drivers(constraints: &Constraints) -> Vec<&str> {
+    constraints
         .allowed_csi_drivers
         .iter()
         .flatten()
         .map(|d| d.name.as_str())
-        .collect();
+        .collect()
+}
+
+fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
+    let allowed = drivers(constraints);
     driver_allow_list::evaluate(input, &allowed, "CSI drivers", "inline CSI", |v| {
         (v.source_field == Some("csi")).then(|| v.csi_driver.unwrap_or(""))
     })

@@ -20,24 +20,20 @@ pub const CONSTRAINT: Constraint = Constraint {
             .is_some_and(|l| !l.is_empty())
     },
     evaluate,
-    prepare: |c| {
-        let names: Vec<&str> = c
-            .allowed_flex_volumes
-            .iter()
-            .flatten()
-            .map(|d| d.driver.as_str())
-            .collect();
-        driver_allow_list::check("allowedFlexVolumes", "driver", &names)
-    },
+    prepare: |c| driver_allow_list::check("allowedFlexVolumes", "driver", &drivers(c)),
 };
 
-fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
-    let allowed: Vec<&str> = constraints
+fn drivers(constraints: &Constraints) -> Vec<&str> {
+    constraints
         .allowed_flex_volumes
         .iter()
         .flatten()
         .map(|d| d.driver.as_str())
-        .collect();
+        .collect()
+}
+
+fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
+    let allowed = drivers(constraints);
     driver_allow_list::evaluate(input, &allowed, "flexVolume drivers", "flexVolume", |v| {
         (v.source_field == Some("flexVolume")).then(|| v.flex_volume_driver.unwrap_or(""))
     })

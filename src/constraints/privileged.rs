@@ -1,8 +1,8 @@
 //! `privileged: false`: no container may run privileged, whatever the level (`true` allows it).
+//! The judgement is the baseline check's, applied independently of the level.
 
 use super::{host_namespace::forbids, nothing_to_prepare, Constraint, Constraints};
-use crate::checks::message::containers_phrase;
-use crate::checks::{names_where, CheckInput, Violation};
+use crate::checks::{privileged, CheckInput, Violation};
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "privilegedConstraint",
@@ -15,17 +15,7 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
     if !forbids(constraints.privileged) {
         return None;
     }
-    let bad = names_where(input, |c| c.effective.privileged == Some(true));
-    if bad.is_empty() {
-        return None;
-    }
-    Violation::new(
-        "privileged",
-        format!(
-            "{} must not set securityContext.privileged=true",
-            containers_phrase(&bad)
-        ),
-    )
+    privileged::privileged_1_0(input)
 }
 
 #[cfg(test)]
