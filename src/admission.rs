@@ -158,7 +158,10 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     // Defaults that fix nothing (a PodSecurityPolicy's default profiles, capabilities, runtime
     // class) are set on admitted objects too, as PodSecurityPolicy set them.
     if may_mutate {
-        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, &pod) {
+        let admitted = verdict.rejection.is_none();
+        if let Some(mutated) =
+            crate::mutation::mutate(policy, kind, &request.object, &pod, admitted)
+        {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
@@ -196,5 +199,5 @@ fn decision(verdict: Verdict, mutated: Option<Value>) -> Decision {
 pub fn defaults_for(policy: &Policy, request: &AdmissionRequest) -> Option<Value> {
     let kind = workload_kind(request)?;
     let pod = read_pod(kind, &request.object).ok()??;
-    crate::mutation::mutate(policy, kind, &request.object, &pod)
+    crate::mutation::mutate(policy, kind, &request.object, &pod, false)
 }

@@ -32,9 +32,20 @@ enum Edit {
     Annotation(String, String),
 }
 
-/// The object with the defaults set, or `None` when no default applies.
-pub fn mutate(policy: &Policy, kind: WorkloadKind, object: &Value, pod: &Pod<'_>) -> Option<Value> {
-    let edits = plan_edits(policy, pod);
+/// The object with the defaults set, or `None` when no default applies. For an object that is
+/// `admitted` as it is, only the defaults wanted whatever the verdict (PodSecurityPolicy's
+/// default profiles, capabilities, escalation and runtime class) are set, never fixes.
+pub fn mutate(
+    policy: &Policy,
+    kind: WorkloadKind,
+    object: &Value,
+    pod: &Pod<'_>,
+    admitted: bool,
+) -> Option<Value> {
+    let mut edits = plan_edits(policy, pod);
+    if admitted {
+        edits.retain(is_plain_default);
+    }
     if edits.is_empty() {
         return None;
     }
@@ -54,6 +65,18 @@ fn adds_sys_admin(c: &Container<'_>) -> bool {
                 .iter()
                 .any(|a| matches!(normalize(a).as_str(), "SYS_ADMIN" | "ALL"))
         })
+}
+
+/// Whether an edit sets one of PodSecurityPolicy's plain defaults rather than fixing a violation.
+fn is_plain_default(edit: &Edit) -> bool {
+    matches!(
+        edit,
+        Edit::PodSpec(..)
+            | Edit::Annotation(..)
+            | Edit::Add(..)
+            | Edit::ContainerSecurityContext(_, _, "allowPrivilegeEscalation", _)
+            | Edit::PodSecurityContext("seccompProfile", _)
+    )
 }
 
 /// Whether the API server accepts allowPrivilegeEscalation=false on this container: not when
