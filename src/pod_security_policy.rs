@@ -15,6 +15,9 @@ const SECCOMP_DEFAULT: &str = "seccomp.security.alpha.kubernetes.io/defaultProfi
 const APPARMOR_ALLOWED: &str = "apparmor.security.beta.kubernetes.io/allowedProfileNames";
 const APPARMOR_DEFAULT: &str = "apparmor.security.beta.kubernetes.io/defaultProfileName";
 
+/// The fields of a whole PodSecurityPolicy object.
+const OBJECT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+
 /// Every field of `policy/v1beta1` PodSecurityPolicySpec.
 const SPEC_FIELDS: &[&str] = &[
     "privileged",
@@ -105,14 +108,12 @@ fn split(psp: &Value) -> Result<(&Object, Object), String> {
                 .to_string(),
         );
     };
-    let whole = ["apiVersion", "kind", "metadata", "spec"]
-        .iter()
-        .any(|k| map.contains_key(*k));
+    let whole = OBJECT_FIELDS.iter().any(|k| map.contains_key(*k));
     if !whole {
         return Ok((map, Map::new()));
     }
     for key in map.keys() {
-        if !["apiVersion", "kind", "metadata", "spec", "status"].contains(&key.as_str()) {
+        if !OBJECT_FIELDS.contains(&key.as_str()) {
             return Err(err(key, "unknown field of a PodSecurityPolicy object"));
         }
     }
