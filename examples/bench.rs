@@ -137,7 +137,8 @@ fn full_settings() -> Value {
     })
 }
 
-/// (b'), (e) The Kubernetes documentation's "restricted" PodSecurityPolicy, pasted verbatim.
+/// (b'), (e) The Kubernetes documentation's "restricted" PodSecurityPolicy as a whole object,
+/// with MayRunAs group rules so that (b)'s Deployment, which sets no fsGroup, passes unmutated.
 fn restricted_psp() -> Value {
     json!({
         "apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
