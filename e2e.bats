@@ -176,3 +176,27 @@ CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535
   assert_allowed
   ! echo "$output" | grep -q '"patch"'
 }
+
+@test "podSecurityPolicy: a pasted PSP applies its defaults, as PSP did" {
+  run kw run --request-path test_data/deployment_restricted_violations.json --settings-path test_data/psp_restricted_settings.yml "$POLICY"
+  assert_allowed
+  assert_output_has '"patchType":"JSONPatch"'
+  patch=$(echo "$output" | grep -o '"patch":"[^"]*"' | head -1 | cut -d'"' -f4 | base64 -d)
+  for default in '"runAsNonRoot":true' '"fsGroup":1' '"allowPrivilegeEscalation":false' 'container.apparmor.security.beta.kubernetes.io/app' '"runtime/default"'; do
+    echo "$patch" | grep -Fq "$default" || { echo "missing $default in $patch"; return 1; }
+  done
+}
+
+@test "podSecurityPolicy: host paths outside the PSP's allowed prefixes are refused" {
+  run kw run --request-path test_data/daemonset_log_collector.json --settings-json '{"podSecurityPolicy":{"spec":{"volumes":["configMap","hostPath"],"allowedHostPaths":[{"pathPrefix":"/var/log","readOnly":true}],"requiredDropCapabilities":["ALL"],"allowPrivilegeEscalation":false}}}' "$POLICY"
+  assert_denied
+  assert_output_has 'violates PodSecurity \"privileged:latest\"'
+  assert_output_has 'volume \"containers\" uses host path \"/var/lib/docker/containers\", which is under none of \"/var/log\"'
+  assert_output_has 'container \"fluent-bit\" must mount volume \"varlog\" (host path \"/var/log\") read-only'
+}
+
+@test "podSecurityPolicy: a mistake in the PSP is refused, naming the field" {
+  run kw run --request-path test_data/pod_privileged.json --settings-json '{"podSecurityPolicy":{"spec":{"hostNetwrk":true}}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'podSecurityPolicy.spec.hostNetwrk: unknown field'
+}

@@ -137,6 +137,29 @@ fn full_settings() -> Value {
     })
 }
 
+/// (b'), (e) The Kubernetes documentation's "restricted" PodSecurityPolicy as a whole object,
+/// with MayRunAs group rules so that (b)'s Deployment, which sets no fsGroup, passes unmutated.
+fn restricted_psp() -> Value {
+    json!({
+        "apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
+        "metadata": {"name": "restricted", "annotations": {
+            "seccomp.security.alpha.kubernetes.io/allowedProfileNames": "docker/default,runtime/default",
+            "apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default",
+            "seccomp.security.alpha.kubernetes.io/defaultProfileName": "runtime/default",
+            "apparmor.security.beta.kubernetes.io/defaultProfileName": "runtime/default"}},
+        "spec": {
+            "privileged": false, "allowPrivilegeEscalation": false,
+            "requiredDropCapabilities": ["ALL"],
+            "volumes": ["configMap", "emptyDir", "projected", "secret", "downwardAPI", "csi", "persistentVolumeClaim", "ephemeral"],
+            "hostNetwork": false, "hostIPC": false, "hostPID": false,
+            "runAsUser": {"rule": "MustRunAsNonRoot"}, "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "MayRunAs", "ranges": [{"min": 1, "max": 65535}]},
+            "fsGroup": {"rule": "MayRunAs", "ranges": [{"min": 1, "max": 65535}]},
+            "readOnlyRootFilesystem": false
+        }
+    })
+}
+
 struct Stats {
     median: f64,
     mean: f64,
@@ -196,6 +219,15 @@ fn main() {
         (
             "(b) Deployment, 3+1 containers",
             payload(&deployment(), &restricted),
+            5000,
+            true,
+        ),
+        (
+            "(b') Deployment, restricted PSP",
+            payload(
+                &deployment(),
+                &json!({"podSecurityPolicy": restricted_psp()}),
+            ),
             5000,
             true,
         ),
@@ -269,10 +301,24 @@ fn main() {
         base.median,
         ours.median / base.median
     );
+    let settings = serde_json::to_vec(&json!({"podSecurityPolicy": restricted_psp()})).unwrap();
+    let answer: Value =
+        serde_json::from_slice(&policy.call("validate_settings", &settings).unwrap()).unwrap();
+    assert_eq!(answer["valid"], true, "{answer}");
+    let ours = measure(5000, || call(&policy, "validate_settings", &settings));
+    let base = measure(5000, || call(&floor, "validate_settings", &settings));
+    println!(
+        "{:<34} {:>11.1} {:>11.1} {:>12.1} {:>7.2}x",
+        "(e) validate_settings, PSP",
+        ours.median,
+        ours.mean,
+        base.median,
+        ours.median / base.median
+    );
     println!();
     println!(
         "(c) / (a): {:.1}x (500 containers against 1)",
-        medians[2] / medians[0]
+        medians[3] / medians[0]
     );
     println!("native (no wasm) is the evaluator called directly, request parsing included.");
 }

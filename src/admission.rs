@@ -158,12 +158,25 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     let may_mutate = policy.mutates()
         && request.sub_resource.is_empty()
         && (request.operation != "UPDATE" || kind != WorkloadKind::Pod);
-    if verdict.rejection.is_some() && may_mutate {
-        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, &pod) {
+    // Defaults that fix nothing (a PodSecurityPolicy's default profiles, capabilities, runtime
+    // class) are set on admitted objects too, as PodSecurityPolicy set them.
+    if may_mutate {
+        let admitted = verdict.rejection.is_none();
+        if let Some(mutated) =
+            crate::mutation::mutate(policy, kind, &request.object, &pod, admitted)
+        {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
-                Ok(Some(fixed)) => decision(policy.evaluate(&fixed), Some(mutated)),
+                Ok(Some(fixed)) => {
+                    let fixed_verdict = policy.evaluate(&fixed);
+                    // Defaults never turn an admitted object into a rejected one.
+                    if verdict.rejection.is_none() && fixed_verdict.rejection.is_some() {
+                        decision(verdict, None)
+                    } else {
+                        decision(fixed_verdict, Some(mutated))
+                    }
+                }
                 _ => Decision::reject(format!(
                     "PodSecurity \"{}\" produced an unreadable {}; this is a bug",
                     policy.label(),
@@ -211,5 +224,5 @@ fn decision(verdict: Verdict, mutated: Option<Value>) -> Decision {
 pub fn defaults_for(policy: &Policy, request: &AdmissionRequest) -> Option<Value> {
     let kind = workload_kind(request)?;
     let pod = read_pod(kind, &request.object).ok()??;
-    crate::mutation::mutate(policy, kind, &request.object, &pod)
+    crate::mutation::mutate(policy, kind, &request.object, &pod, false)
 }

@@ -12,6 +12,7 @@ pub mod glob;
 pub mod level;
 pub mod mutation;
 pub mod pod;
+pub mod pod_security_policy;
 pub mod policy;
 pub mod reader;
 pub mod security_context;

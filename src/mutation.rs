@@ -8,8 +8,8 @@
 //! makes mutation idempotent: a second pass finds nothing unset.
 
 use crate::constraints::normalize_capability as normalize;
-use crate::constraints::{GroupRule, UserRule};
-use crate::pod::{Container, ContainerKind, Pod};
+use crate::constraints::{DefaultProfile, GroupRule, ProfileType, UserRule};
+use crate::pod::{Container, ContainerKind, Pod, APPARMOR_CONTAINER_ANNOTATION_PREFIX};
 use crate::policy::Policy;
 use crate::security_context::SecurityContextCommon;
 use crate::workload::WorkloadKind;
@@ -24,18 +24,35 @@ enum Edit {
     ContainerSecurityContext(ContainerKind, usize, &'static str, Value),
     /// Append to `spec.<containers>[index].securityContext.capabilities.drop`.
     Drop(ContainerKind, usize, Vec<String>),
+    /// Append to `spec.<containers>[index].securityContext.capabilities.add`.
+    Add(ContainerKind, usize, Vec<String>),
+    /// `spec.<key> = value`
+    PodSpec(&'static str, Value),
+    /// `metadata.annotations.<key> = value`
+    Annotation(String, String),
 }
 
-/// The object with the defaults set, or `None` when no default applies.
-pub fn mutate(policy: &Policy, kind: WorkloadKind, object: &Value, pod: &Pod<'_>) -> Option<Value> {
-    let edits = plan_edits(policy, pod);
+/// The object with the defaults set, or `None` when no default applies. For an object that is
+/// `admitted` as it is, only the defaults wanted whatever the verdict (PodSecurityPolicy's
+/// default profiles, capabilities, escalation and runtime class) are set, never fixes.
+pub fn mutate(
+    policy: &Policy,
+    kind: WorkloadKind,
+    object: &Value,
+    pod: &Pod<'_>,
+    admitted: bool,
+) -> Option<Value> {
+    let mut edits = plan_edits(policy, pod);
+    if admitted {
+        edits.retain(is_plain_default);
+    }
     if edits.is_empty() {
         return None;
     }
     let mut mutated = object.clone();
-    let spec = pod_spec_mut(kind, &mut mutated)?;
+    let template = pod_template_mut(kind, &mut mutated)?;
     for edit in edits {
-        apply(spec, edit)?;
+        apply(template, edit)?;
     }
     Some(mutated)
 }
@@ -48,6 +65,56 @@ fn adds_sys_admin(c: &Container<'_>) -> bool {
                 .iter()
                 .any(|a| matches!(normalize(a).as_str(), "SYS_ADMIN" | "ALL"))
         })
+}
+
+/// Whether an edit sets one of PodSecurityPolicy's plain defaults rather than fixing a violation.
+fn is_plain_default(edit: &Edit) -> bool {
+    matches!(
+        edit,
+        Edit::PodSpec(..)
+            | Edit::Annotation(..)
+            | Edit::Add(..)
+            | Edit::ContainerSecurityContext(_, _, "allowPrivilegeEscalation", _)
+            | Edit::PodSecurityContext("seccompProfile", _)
+    )
+}
+
+/// Whether the API server accepts allowPrivilegeEscalation=false on this container: not when
+/// it is privileged or adds CAP_SYS_ADMIN.
+fn escalation_false_accepted(c: &Container<'_>) -> bool {
+    c.context().and_then(|sc| sc.privileged) != Some(true) && !adds_sys_admin(c)
+}
+
+/// Whether an edit already sets `key` in this container's security context.
+fn edits_container(edits: &[Edit], c: &Container<'_>, key: &str) -> bool {
+    edits.iter().any(|e| {
+        matches!(e, Edit::ContainerSecurityContext(kind, index, k, _)
+            if *kind == c.kind && *index == c.index && *k == key)
+    })
+}
+
+/// Whether an edit already sets `key` in the pod's security context.
+fn edits_pod(edits: &[Edit], key: &str) -> bool {
+    edits
+        .iter()
+        .any(|e| matches!(e, Edit::PodSecurityContext(k, _) if *k == key))
+}
+
+/// A default profile as the `seccompProfile` field.
+fn profile_field(p: &DefaultProfile) -> Value {
+    match &p.localhost_profile {
+        Some(name) => json!({"type": p.type_.as_str(), "localhostProfile": name}),
+        None => json!({"type": p.type_.as_str()}),
+    }
+}
+
+/// A default profile as the legacy AppArmor annotation's value, which PodSecurityPolicy set.
+fn app_armor_annotation(p: &DefaultProfile) -> String {
+    match (p.type_, &p.localhost_profile) {
+        (ProfileType::Localhost, Some(name)) => format!("localhost/{name}"),
+        (ProfileType::Unconfined, _) => "unconfined".to_string(),
+        _ => "runtime/default".to_string(),
+    }
 }
 
 fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
@@ -75,13 +142,39 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
     };
 
     if linux {
+        // PodSecurityPolicy's defaults first: defaultAllowPrivilegeEscalation, else false when
+        // allowPrivilegeEscalation is.
+        let escalation_default = constraints
+            .default_allow_privilege_escalation
+            .or((constraints.allow_privilege_escalation == Some(false)
+                && policy.enforces("allowPrivilegeEscalationConstraint"))
+            .then_some(false));
+        if let Some(value) = escalation_default {
+            for c in pod
+                .containers
+                .iter()
+                .filter(|c| !policy.exempts("allowPrivilegeEscalationConstraint", c))
+            {
+                let sc = c.context();
+                if sc.and_then(|sc| sc.allow_privilege_escalation).is_none()
+                    && (value || escalation_false_accepted(c))
+                {
+                    edits.push(Edit::ContainerSecurityContext(
+                        c.kind,
+                        c.index,
+                        "allowPrivilegeEscalation",
+                        Value::Bool(value),
+                    ));
+                }
+            }
+        }
         // The API server refuses allowPrivilegeEscalation=false on privileged containers and
         // on containers with CAP_SYS_ADMIN: leave those alone (and failing).
         for c in subject("allowPrivilegeEscalation") {
             let sc = c.context();
             if sc.and_then(|sc| sc.allow_privilege_escalation).is_none()
-                && sc.and_then(|sc| sc.privileged) != Some(true)
-                && !adds_sys_admin(c)
+                && escalation_false_accepted(c)
+                && !edits_container(&edits, c, "allowPrivilegeEscalation")
             {
                 edits.push(Edit::ContainerSecurityContext(
                     c.kind,
@@ -100,7 +193,38 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
                 edits.push(Edit::Drop(c.kind, c.index, vec!["ALL".to_string()]));
             }
         }
-        if pod_common.seccomp_profile.is_none() {
+        let seccomp_default = constraints
+            .seccomp
+            .as_ref()
+            .and_then(|s| s.default_profile.as_ref());
+        if let Some(default) = seccomp_default {
+            let uncovered = subject("seccompConstraint").iter().any(|c| {
+                c.context_common()
+                    .and_then(|sc| sc.seccomp_profile)
+                    .is_none()
+            });
+            if pod_common.seccomp_profile.is_none() && uncovered {
+                edits.push(Edit::PodSecurityContext(
+                    "seccompProfile",
+                    profile_field(default),
+                ));
+            }
+        }
+        if let Some(default) = constraints
+            .app_armor
+            .as_ref()
+            .and_then(|s| s.default_profile.as_ref())
+        {
+            for c in subject("appArmorConstraint") {
+                if c.effective.common.app_armor_profile.is_none() {
+                    edits.push(Edit::Annotation(
+                        format!("{APPARMOR_CONTAINER_ANNOTATION_PREFIX}{}", c.name),
+                        app_armor_annotation(default),
+                    ));
+                }
+            }
+        }
+        if pod_common.seccomp_profile.is_none() && !edits_pod(&edits, "seccompProfile") {
             let uncovered = subject("seccompProfile_restricted").iter().any(|c| {
                 c.context_common()
                     .and_then(|sc| sc.seccomp_profile)
@@ -127,6 +251,33 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
             .any(|c| c.context_common().and_then(|sc| sc.run_as_non_root) == Some(false));
         if uncovered && !refused {
             edits.push(Edit::PodSecurityContext("runAsNonRoot", Value::Bool(true)));
+        }
+    }
+    let non_root_rule = constraints
+        .run_as_user
+        .as_ref()
+        .is_some_and(|s| s.rule == UserRule::MustRunAsNonRoot);
+    if non_root_rule && !edits_pod(&edits, "runAsNonRoot") {
+        // PodSecurityPolicy marks each container that says nothing about its user.
+        for c in subject("runAsUserConstraint") {
+            let sc = &c.effective.common;
+            if sc.run_as_non_root.is_none() && sc.run_as_user.is_none() {
+                edits.push(Edit::ContainerSecurityContext(
+                    c.kind,
+                    c.index,
+                    "runAsNonRoot",
+                    Value::Bool(true),
+                ));
+            }
+        }
+    }
+    let runtime_class_default = constraints
+        .runtime_class
+        .as_ref()
+        .and_then(|r| r.default_runtime_class_name.as_ref());
+    if let Some(name) = runtime_class_default {
+        if pod.runtime_class_name.is_none() && policy.enforces("runtimeClassConstraint") {
+            edits.push(Edit::PodSpec("runtimeClassName", json!(name)));
         }
     }
     if !linux {
@@ -195,6 +346,26 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
     }
     if let Some(caps) = &constraints.capabilities {
         for c in subject("capabilitiesConstraint") {
+            // PodSecurityPolicy's defaultAddCapabilities, except those the container drops.
+            let caps_of = c.context().and_then(|sc| sc.capabilities.as_ref());
+            let listed = |names: Option<&Vec<&str>>| -> Vec<String> {
+                names
+                    .map(|l| l.iter().map(|n| normalize(n)).collect())
+                    .unwrap_or_default()
+            };
+            let added = listed(caps_of.map(|k| &k.add));
+            let dropped = listed(caps_of.map(|k| &k.drop));
+            let missing: Vec<String> = caps
+                .default_add
+                .iter()
+                .filter(|d| !added.contains(d) && !dropped.contains(d))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                edits.push(Edit::Add(c.kind, c.index, missing));
+            }
+        }
+        for c in subject("capabilitiesConstraint") {
             // Drops this pass already adds count as present.
             let mut dropped: Vec<String> = c
                 .context()
@@ -225,13 +396,13 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
     edits
 }
 
-/// The pod template's `spec` inside the object.
-fn pod_spec_mut(kind: WorkloadKind, object: &mut Value) -> Option<&mut Map<String, Value>> {
+/// The pod template (the object holding the pod's `metadata` and `spec`) inside the object.
+fn pod_template_mut(kind: WorkloadKind, object: &mut Value) -> Option<&mut Map<String, Value>> {
     let mut node = object;
     for key in kind.template_path() {
         node = node.get_mut(*key)?;
     }
-    node.get_mut("spec")?.as_object_mut()
+    node.as_object_mut()
 }
 
 /// `map[key]` as an object, created when absent or null.
@@ -258,23 +429,51 @@ fn container_context(
     object_entry(container, "securityContext")
 }
 
-fn apply(spec: &mut Map<String, Value>, edit: Edit) -> Option<()> {
+/// Appends names to `securityContext.capabilities.<list>` of a container.
+fn append_capabilities(
+    spec: &mut Map<String, Value>,
+    kind: ContainerKind,
+    index: usize,
+    list: &str,
+    names: Vec<String>,
+) -> Option<()> {
+    let caps = object_entry(container_context(spec, kind, index)?, "capabilities")?;
+    let entry = caps.entry(list).or_insert(Value::Null);
+    if entry.is_null() {
+        *entry = Value::Array(Vec::new());
+    }
+    entry
+        .as_array_mut()?
+        .extend(names.into_iter().map(Value::String));
+    Some(())
+}
+
+fn apply(template: &mut Map<String, Value>, edit: Edit) -> Option<()> {
     match edit {
+        Edit::Annotation(key, value) => {
+            let metadata = object_entry(template, "metadata")?;
+            object_entry(metadata, "annotations")?.insert(key, Value::String(value));
+            Some(())
+        }
+        other => apply_to_spec(template.get_mut("spec")?.as_object_mut()?, other),
+    }
+}
+
+fn apply_to_spec(spec: &mut Map<String, Value>, edit: Edit) -> Option<()> {
+    match edit {
+        // Not an edit of the spec.
+        Edit::Annotation(..) => return None,
+        Edit::PodSpec(key, value) => {
+            spec.insert(key.to_string(), value);
+        }
+        Edit::Add(kind, index, names) => append_capabilities(spec, kind, index, "add", names)?,
         Edit::PodSecurityContext(key, value) => {
             object_entry(spec, "securityContext")?.insert(key.to_string(), value);
         }
         Edit::ContainerSecurityContext(kind, index, key, value) => {
             container_context(spec, kind, index)?.insert(key.to_string(), value);
         }
-        Edit::Drop(kind, index, names) => {
-            let caps = object_entry(container_context(spec, kind, index)?, "capabilities")?;
-            let drop = caps.entry("drop").or_insert(Value::Null);
-            if drop.is_null() {
-                *drop = Value::Array(Vec::new());
-            }
-            let list = drop.as_array_mut()?;
-            list.extend(names.into_iter().map(Value::String));
-        }
+        Edit::Drop(kind, index, names) => append_capabilities(spec, kind, index, "drop", names)?,
     }
     Some(())
 }

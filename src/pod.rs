@@ -100,6 +100,22 @@ pub struct Volume<'a> {
     pub name: &'a str,
     pub host_path: bool,
     pub source: VolumeSource,
+    /// The field that holds the volume's source (`hostPath`, `cephfs`, `somethingNew`, ...):
+    /// the first known one that is set, else the first other field; `None` when there is none.
+    pub source_field: Option<&'a str>,
+    /// `hostPath.path`
+    pub host_path_path: Option<&'a str>,
+    /// `flexVolume.driver`
+    pub flex_volume_driver: Option<&'a str>,
+    /// `csi.driver`, for an inline CSI volume.
+    pub csi_driver: Option<&'a str>,
+}
+
+/// One `volumeMounts` entry of a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeMount<'a> {
+    pub name: &'a str,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +129,7 @@ pub struct Container<'a> {
     pub host_ports: Vec<i64>,
     /// Every non-empty `host` of a probe or lifecycle handler.
     pub probe_hosts: Vec<&'a str>,
+    pub volume_mounts: Vec<VolumeMount<'a>>,
     /// The container's security context merged over the pod's, computed once here.
     pub effective: EffectiveSecurityContext<'a>,
 }
@@ -133,6 +150,7 @@ pub struct Pod<'a> {
     pub host_ipc: bool,
     pub host_users: Option<bool>,
     pub os_name: Option<&'a str>,
+    pub runtime_class_name: Option<&'a str>,
     pub security_context: Option<PodSecurityContext<'a>>,
     pub volumes: Vec<Volume<'a>>,
     /// Init containers, then containers, then ephemeral containers: Pod Security Admission's
@@ -205,6 +223,7 @@ impl<'a> Pod<'a> {
             host_ipc: bool_field(spec, "hostIPC", spec_path)?.unwrap_or(false),
             host_users: bool_field(spec, "hostUsers", spec_path)?,
             os_name,
+            runtime_class_name: str_field(spec, "runtimeClassName", spec_path)?,
             security_context,
             volumes,
             containers,
@@ -415,6 +434,21 @@ fn read_container<'a>(
             }
         }
     }
+    let mounts_path = path.field("volumeMounts");
+    let volume_mounts = list_field(map, "volumeMounts", path)?
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let p = mounts_path.index(i);
+            let Some(m) = object(item, &p)? else {
+                return Err(ReadError::new(&p, "expected a volume mount, found null"));
+            };
+            Ok(VolumeMount {
+                name: str_field(m, "name", &p)?.unwrap_or(""),
+                read_only: bool_field(m, "readOnly", &p)?.unwrap_or(false),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let app_armor_annotation = annotations
         .iter()
         .find(|(k, _)| k.strip_prefix(APPARMOR_CONTAINER_ANNOTATION_PREFIX) == Some(name))
@@ -432,6 +466,7 @@ fn read_container<'a>(
         security_context,
         host_ports,
         probe_hosts,
+        volume_mounts,
         effective,
     })
 }
@@ -469,10 +504,31 @@ fn read_volume<'a>(value: &'a serde_json::Value, path: &Path<'_>) -> Result<Volu
     } else {
         VolumeSource::Unspecified
     };
+    let source_field = ALLOWED_VOLUME_SOURCES
+        .iter()
+        .chain(RESTRICTED_VOLUME_SOURCES)
+        .find(|k| is_set(k))
+        .copied()
+        .or_else(|| {
+            map.iter()
+                .find(|(k, v)| *k != "name" && !v.is_null())
+                .map(|(k, _)| k.as_str())
+        });
+    // The string inside a source object, e.g. `hostPath.path`.
+    let source_str = |source: &str, key: &str| -> Result<Option<&'a str>, ReadError> {
+        match object_field(map, source, path)? {
+            Some(o) => str_field(o, key, &path.field(source)),
+            None => Ok(None),
+        }
+    };
     Ok(Volume {
         name,
         host_path,
         source,
+        source_field,
+        host_path_path: source_str("hostPath", "path")?,
+        flex_volume_driver: source_str("flexVolume", "driver")?,
+        csi_driver: source_str("csi", "driver")?,
     })
 }
 
@@ -546,6 +602,60 @@ mod tests {
             ]
         );
         assert!(pod.volumes[1].host_path);
+    }
+
+    #[test]
+    fn volume_details_mounts_and_runtime_class_are_read() {
+        let pod = json!({"spec": {
+            "runtimeClassName": "gvisor",
+            "volumes": [
+                {"name": "h", "hostPath": {"path": "/var/log"}},
+                {"name": "f", "flexVolume": {"driver": "example/lvm"}},
+                {"name": "c", "csi": {"driver": "x.csi.example.com"}},
+                {"name": "n", "somethingNew": {}},
+                {"name": "d"}
+            ],
+            "containers": [{"name": "a", "volumeMounts": [{"name": "h", "mountPath": "/l", "readOnly": true}, {"name": "c", "mountPath": "/c"}]}]
+        }});
+        let pod = read(&pod).unwrap();
+        assert_eq!(pod.runtime_class_name, Some("gvisor"));
+        assert_eq!(pod.volumes[0].host_path_path, Some("/var/log"));
+        assert_eq!(pod.volumes[1].flex_volume_driver, Some("example/lvm"));
+        assert_eq!(pod.volumes[2].csi_driver, Some("x.csi.example.com"));
+        let fields: Vec<_> = pod.volumes.iter().map(|v| v.source_field).collect();
+        assert_eq!(
+            fields,
+            [
+                Some("hostPath"),
+                Some("flexVolume"),
+                Some("csi"),
+                Some("somethingNew"),
+                None
+            ]
+        );
+        assert_eq!(
+            pod.containers[0].volume_mounts,
+            [
+                VolumeMount {
+                    name: "h",
+                    read_only: true
+                },
+                VolumeMount {
+                    name: "c",
+                    read_only: false
+                }
+            ]
+        );
+        let bad = json!({"spec": {"containers": [{"name": "a", "volumeMounts": [{"name": "h", "readOnly": "yes"}]}]}});
+        assert_eq!(
+            read(&bad).unwrap_err().path,
+            "spec.containers[0].volumeMounts[0].readOnly"
+        );
+        let bad = json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 1}}]}});
+        assert_eq!(
+            read(&bad).unwrap_err().path,
+            "spec.volumes[0].hostPath.path"
+        );
     }
 
     #[test]

@@ -198,7 +198,14 @@ impl Policy {
 
     pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {
         let all: Vec<&Container> = pod.containers.iter().collect();
-        let enforced = self.run(&self.enforce, pod, &all);
+        let mut enforced: Vec<Finding> = Vec::new();
+        // A constraint that repeats a level check word for word (privileged,
+        // allowPrivilegeEscalation) says nothing new.
+        for f in self.run(&self.enforce, pod, &all) {
+            if !enforced.iter().any(|e| e.violation == f.violation) {
+                enforced.push(f);
+            }
+        }
         let warning = self.warn.as_ref().and_then(|plan| {
             let mut findings = self.run(plan, pod, &all);
             // An enforced rejection already says these.

@@ -31,7 +31,7 @@ pub struct Settings {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 struct BaseSettings {
-    level: Level,
+    level: Option<Level>,
     version: Version,
     exemptions: Vec<Exemption>,
     warn: Option<WarnLevel>,
@@ -48,6 +48,9 @@ pub const BASE_KEYS: &[&str] = &[
     "mutate",
     "judgeEveryUpdate",
 ];
+
+/// A PodSecurityPolicy, translated into constraint keys (see `pod_security_policy`).
+const PSP_KEY: &str = "podSecurityPolicy";
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -102,13 +105,17 @@ impl Settings {
         // split here and every unknown one is named with the full list of valid keys.
         let mut base = Map::new();
         let mut rest = Map::new();
+        let mut psp = None;
         for (key, v) in map {
             if BASE_KEYS.contains(&key.as_str()) {
                 base.insert(key.clone(), v.clone());
             } else if constraints::KEYS.contains(&key.as_str()) {
                 rest.insert(key.clone(), v.clone());
+            } else if key == PSP_KEY {
+                psp = Some(v).filter(|v| !v.is_null());
             } else {
                 let mut valid: Vec<&str> = BASE_KEYS.to_vec();
+                valid.push(PSP_KEY);
                 valid.extend(constraints::KEYS);
                 return Err(format!(
                     "invalid settings: unknown field `{key}`, expected one of {}",
@@ -120,13 +127,31 @@ impl Settings {
                 ));
             }
         }
+        if let Some(psp) = psp {
+            for (key, v) in crate::pod_security_policy::translate(psp)? {
+                if rest.contains_key(&key) {
+                    return Err(format!(
+                        "invalid settings: `{key}` is set both directly and by podSecurityPolicy; set it in one place"
+                    ));
+                }
+                rest.insert(key, v);
+            }
+        }
         let base = BaseSettings::deserialize(Value::Object(base))
             .map_err(|e| format!("invalid settings: {e}"))?;
         let mut constraints = Constraints::deserialize(Value::Object(rest))
-            .map_err(|e| format!("invalid settings: {e}"))?;
-        constraints.prepare()?;
+            .map_err(|e| psp_context(psp.is_some(), format!("invalid settings: {e}")))?;
+        constraints
+            .prepare()
+            .map_err(|e| psp_context(psp.is_some(), e))?;
+        // Without an explicit level, a PodSecurityPolicy alone decides.
+        let level = base.level.unwrap_or(if psp.is_some() {
+            Level::Privileged
+        } else {
+            Level::default()
+        });
         let settings = Settings {
-            level: base.level,
+            level,
             version: base.version,
             exemptions: base.exemptions,
             warn: base.warn,
@@ -161,6 +186,19 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+/// Errors found after translation name native keys; say where they came from.
+fn psp_context(from_psp: bool, message: String) -> String {
+    if from_psp {
+        message.replacen(
+            "invalid settings: ",
+            "invalid settings: podSecurityPolicy (as native settings): ",
+            1,
+        )
+    } else {
+        message
     }
 }
 

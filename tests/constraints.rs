@@ -156,3 +156,128 @@ fn warnings_reach_the_response() {
         ])
     );
 }
+
+/// Each PodSecurityPolicy control: a Deployment that violates it is rejected, and an exemption
+/// naming its id (for the offending container where the control is per container, for the
+/// whole workload where it is the pod's) admits it.
+#[test]
+fn every_psp_control_denies_and_can_be_exempted() {
+    let debug = json!({"name": "debug", "image": "busybox"});
+    let app = |sc: Value| json!({"name": "app", "image": "registry.example.com/app:1", "securityContext": sc});
+    let cases: Vec<(&str, Value, Value, bool)> = vec![
+        (
+            "hostNetworkConstraint",
+            json!({"hostNetwork": false}),
+            json!({"hostNetwork": true, "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "hostPIDConstraint",
+            json!({"hostPID": false}),
+            json!({"hostPID": true, "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "hostIPCConstraint",
+            json!({"hostIPC": false}),
+            json!({"hostIPC": true, "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "hostPortsConstraint",
+            json!({"hostPorts": [{"min": 8000, "max": 8080}]}),
+            json!({"containers": [debug.clone(), {"name": "app", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80}]}]}),
+            true,
+        ),
+        (
+            "allowedHostPathsConstraint",
+            json!({"allowedHostPaths": [{"pathPrefix": "/var/log", "readOnly": true}]}),
+            json!({"volumes": [{"name": "l", "hostPath": {"path": "/var/log"}}],
+                   "containers": [debug.clone(), {"name": "app", "image": "x", "volumeMounts": [{"name": "l", "mountPath": "/l"}]}]}),
+            true,
+        ),
+        (
+            "allowedHostPathsConstraint",
+            json!({"allowedHostPaths": [{"pathPrefix": "/var/log"}]}),
+            json!({"volumes": [{"name": "l", "hostPath": {"path": "/var/logs"}}], "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "volumesConstraint",
+            json!({"volumes": ["configMap"]}),
+            json!({"volumes": [{"name": "e", "emptyDir": {}}], "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "allowedFlexVolumesConstraint",
+            json!({"allowedFlexVolumes": [{"driver": "example/lvm"}]}),
+            json!({"volumes": [{"name": "f", "flexVolume": {"driver": "example/nfs"}}], "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "allowedCSIDriversConstraint",
+            json!({"allowedCSIDrivers": [{"name": "a.csi.example.com"}]}),
+            json!({"volumes": [{"name": "c", "csi": {"driver": "b.csi.example.com"}}], "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "allowedProcMountTypesConstraint",
+            json!({"allowedProcMountTypes": ["Default"]}),
+            json!({"containers": [debug.clone(), app(json!({"procMount": "Unmasked"}))]}),
+            true,
+        ),
+        (
+            "runtimeClassConstraint",
+            json!({"runtimeClass": {"allowedRuntimeClassNames": ["gvisor"]}}),
+            json!({"runtimeClassName": "runc", "containers": [app(json!({}))]}),
+            false,
+        ),
+        (
+            "privilegedConstraint",
+            json!({"privileged": false}),
+            json!({"containers": [debug.clone(), app(json!({"privileged": true}))]}),
+            true,
+        ),
+        (
+            "allowPrivilegeEscalationConstraint",
+            json!({"allowPrivilegeEscalation": false}),
+            json!({"containers": [app(json!({"allowPrivilegeEscalation": true}))],
+                   "initContainers": [{"name": "init", "image": "x", "securityContext": {"allowPrivilegeEscalation": false}}]}),
+            true,
+        ),
+    ];
+    for (id, constraint, spec, per_container) in cases {
+        let settings = merged(json!({"level": "privileged"}), constraint.clone());
+        let Decision::Reject { message, .. } = decide(spec.clone(), settings.clone()) else {
+            panic!("{id}: not rejected");
+        };
+        assert!(!message.contains("\"debug\""), "{id}: {message}");
+        let exemption = if per_container {
+            json!({"checks": [id], "containers": ["app"]})
+        } else {
+            json!({"checks": [id]})
+        };
+        let exempted = merged(settings, json!({"exemptions": [exemption]}));
+        assert_eq!(decide(spec, exempted), Decision::accept(), "{id}");
+    }
+}
+
+fn merged(mut base: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+#[test]
+fn a_constraint_repeating_a_level_check_is_reported_once() {
+    let spec = json!({"containers": [{"name": "app", "image": "x", "securityContext": {"privileged": true}}]});
+    let settings = json!({"level": "baseline", "privileged": false});
+    let Decision::Reject { message, .. } = decide(spec, settings) else {
+        panic!()
+    };
+    assert_eq!(
+        message,
+        r#"violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true)"#
+    );
+}

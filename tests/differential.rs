@@ -7,6 +7,7 @@ mod support;
 
 use security_context_policy::admission::{validate, Decision};
 use serde_json::{json, Map, Value};
+use support::SAFE_SYSCTLS;
 
 /// A small deterministic generator (xorshift64*), so failures reproduce. With `compliant`
 /// set it leans towards each pool's first option, which is the restricted-compliant one, so
@@ -384,22 +385,6 @@ fn baseline_reasons(pod: &Value, restricted: bool) -> Vec<&'static str> {
     {
         out.push("seccompProfile (");
     }
-    const SAFE_SYSCTLS: &[&str] = &[
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",
-        "net.ipv4.tcp_wmem",
-        "net.ipv4.tcp_slow_start_after_idle",
-        "net.ipv4.tcp_notsent_lowat",
-    ];
     if spec["securityContext"]["sysctls"]
         .as_array()
         .is_some_and(|s| {

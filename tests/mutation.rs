@@ -290,3 +290,25 @@ fn unknown_fields_survive() {
     );
     assert_eq!(after["metadata"], before["metadata"]);
 }
+
+#[test]
+fn admitted_objects_get_plain_defaults_only() {
+    // A user-namespace pod is exempt from runAsNonRoot from v1.35: admitted, and not given a
+    // runAsNonRoot it does not need (with hostUsers: false UID 0 is not root on the host).
+    let userns = pod(json!({"hostUsers": false,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "app", "image": "x", "securityContext": {
+            "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]}));
+    assert_eq!(
+        decide(&pod_request(&userns), restricted_mutating()),
+        Decision::accept()
+    );
+    // A plain default is set even though the object is admitted without it.
+    let settings = json!({"level": "restricted", "mutate": true,
+        "runtimeClass": {"allowedRuntimeClassNames": ["gvisor"], "defaultRuntimeClassName": "gvisor"}});
+    let after = mutated(&pod_request(&userns), settings);
+    assert_eq!(after["spec"]["runtimeClassName"], "gvisor");
+    assert!(after["spec"]["securityContext"]
+        .get("runAsNonRoot")
+        .is_none());
+}

@@ -80,6 +80,12 @@ fn read_settings(text: &str) -> Result<Policy, String> {
         serde_yaml::from_str(text)
             .map_err(|e| format!("settings are not valid YAML or JSON: {e}"))?
     };
+    // A PodSecurityPolicy pasted as it is stands for the settings `podSecurityPolicy: <it>`.
+    let value = if value.get("kind").and_then(Value::as_str) == Some("PodSecurityPolicy") {
+        serde_json::json!({ "podSecurityPolicy": value })
+    } else {
+        value
+    };
     Ok(Policy::new(Settings::from_value(&value)?))
 }
 
@@ -278,6 +284,50 @@ spec:
                 .explanation
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_pasted_pod_security_policy_is_the_settings() {
+        let psp = r#"
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata:
+  name: no-host
+  annotations:
+    seccomp.security.alpha.kubernetes.io/allowedProfileNames: '*'
+spec:
+  privileged: false
+  volumes: ['*']
+  runAsUser: {rule: RunAsAny}
+  seLinux: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}
+"#;
+        let host = "apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n";
+        let report = evaluate_report(&format!("{COMPLIANT}\n---\n{host}"), psp);
+        assert!(
+            report.settings_error.is_none(),
+            "{:?}",
+            report.settings_error
+        );
+        assert!(report.results[0].allowed);
+        assert!(!report.results[1].allowed);
+        assert_eq!(
+            report.results[1].summary.as_deref(),
+            Some(r#"violates PodSecurity "privileged:latest""#)
+        );
+        assert_eq!(
+            report.results[1].violations,
+            ["hostNetwork (pod must not set hostNetwork=true)"]
+        );
+        let report = evaluate_report(
+            COMPLIANT,
+            "kind: PodSecurityPolicy\nspec: {hostNetwrk: true}\n",
+        );
+        assert!(report
+            .settings_error
+            .unwrap()
+            .contains("podSecurityPolicy.spec.hostNetwrk: unknown field"));
     }
 
     #[test]

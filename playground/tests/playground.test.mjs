@@ -121,6 +121,34 @@ test("mutation shows the mutated manifest as a diff", { skip }, async () => {
   await page.close();
 });
 
+test("a PodSecurityPolicy pasted as the settings decides", { skip }, async () => {
+  const { page, errors } = await openPage();
+  const psp = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata:
+  name: no-host-network
+  annotations:
+    seccomp.security.alpha.kubernetes.io/allowedProfileNames: '*'
+spec:
+  privileged: true
+  volumes: ['*']
+  allowedCapabilities: ['*']
+  runAsUser: {rule: RunAsAny}
+  seLinux: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}`;
+  await evaluate(page, `${COMPLIANT}\n---\n${VIOLATING}`, psp);
+  await page.waitForSelector(".card");
+  const cards = await page.$$eval(".card", (cs) => cs.map((c) => ({
+    verdict: c.dataset.verdict,
+    violations: [...c.querySelectorAll(".violations li")].map((li) => li.textContent),
+  })));
+  assert.deepEqual(cards.map((c) => c.verdict), ["ALLOWED", "DENIED"]);
+  assert.deepEqual(cards[1].violations, ["hostNetwork (pod must not set hostNetwork=true)"]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("invalid YAML and invalid settings are shown next to their input", { skip }, async () => {
   const { page } = await openPage();
   await evaluate(page, "kind: [unclosed", "level: restricted");

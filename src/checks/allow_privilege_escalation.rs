@@ -14,7 +14,7 @@ pub const CHECK: Check = Check {
     ],
 };
 
-fn allow_privilege_escalation_1_8(input: &CheckInput<'_, '_>) -> Option<Violation> {
+pub(crate) fn allow_privilege_escalation_1_8(input: &CheckInput<'_, '_>) -> Option<Violation> {
     let bad = names_where(input, |c| {
         c.context().and_then(|sc| sc.allow_privilege_escalation) != Some(false)
     });

@@ -5,7 +5,7 @@
 pub mod message;
 pub mod registry;
 
-mod allow_privilege_escalation;
+pub(crate) mod allow_privilege_escalation;
 mod app_armor_profile;
 pub mod capabilities_baseline;
 pub mod capabilities_restricted;
@@ -22,7 +22,7 @@ mod run_as_user;
 mod se_linux_options;
 mod seccomp_profile_baseline;
 mod seccomp_profile_restricted;
-mod sysctls;
+pub(crate) mod sysctls;
 mod windows_host_process;
 
 use crate::pod::{Container, Pod};

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     versions: &[since(0, privileged_1_0)],
 };
 
-fn privileged_1_0(input: &CheckInput<'_, '_>) -> Option<Violation> {
+pub(crate) fn privileged_1_0(input: &CheckInput<'_, '_>) -> Option<Violation> {
     let bad = names_where(input, |c| {
         c.context().and_then(|sc| sc.privileged) == Some(true)
     });

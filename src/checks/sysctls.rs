@@ -34,6 +34,15 @@ const ADDED_1_37: &[&str] = &[
     "net.ipv4.tcp_notsent_lowat",
 ];
 
+/// The safe sysctls of the newest revision: what the kubelet allows without
+/// `--allowed-unsafe-sysctls`.
+pub(crate) fn safe_sysctls() -> impl Iterator<Item = &'static str> {
+    [SAFE_1_0, ADDED_1_27, ADDED_1_29, ADDED_1_32, ADDED_1_37]
+        .into_iter()
+        .flatten()
+        .copied()
+}
+
 /// Each revision allows its own additions and everything before them.
 fn evaluate(input: &CheckInput<'_, '_>, safe: &[&[&str]]) -> Option<Violation> {
     let sysctls = input.pod.security_context.as_ref()?.sysctls.as_slice();

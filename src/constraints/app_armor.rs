@@ -1,8 +1,9 @@
 //! `appArmor`: like `seccomp`, on the effective AppArmor profile: the container's field, else
 //! its legacy `container.apparmor.security.beta.kubernetes.io/<name>` annotation, else the pod's
-//! field (the kubelet's order).
+//! field (the kubelet's order). An unset profile is the runtime default, which is what the
+//! kubelet applies on an AppArmor host, so `allowedTypes: [RuntimeDefault]` accepts it.
 
-use super::{Constraint, Constraints};
+use super::{Constraint, Constraints, ProfileType};
 use crate::checks::{CheckInput, Violation};
 
 pub const CONSTRAINT: Constraint = Constraint {
@@ -14,9 +15,14 @@ pub const CONSTRAINT: Constraint = Constraint {
 
 fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
     let setting = constraints.app_armor.as_ref()?;
-    super::profile::evaluate(input, setting, "AppArmor profile", "appArmorProfile", |c| {
-        c.effective.common.app_armor_profile
-    })
+    super::profile::evaluate(
+        input,
+        setting,
+        "AppArmor profile",
+        "appArmorProfile",
+        Some(ProfileType::RuntimeDefault),
+        |c| c.effective.common.app_armor_profile,
+    )
 }
 
 #[cfg(test)]
@@ -70,6 +76,15 @@ mod tests {
             ),
             r#"AppArmor profile (container "a" must set securityContext.appArmorProfile.type to "RuntimeDefault", got "Unconfined")"#
         );
-        assert!(constrained(&settings, json!({"containers": [{"name": "a"}]})).is_some());
+        // Unset is the runtime default, which the kubelet applies on an AppArmor host.
+        assert_eq!(
+            constrained(&settings, json!({"containers": [{"name": "a"}]})),
+            None
+        );
+        let localhost_only = json!({"appArmor": {"allowedTypes": ["Localhost"]}});
+        assert_eq!(
+            denied(&localhost_only, json!({"containers": [{"name": "a"}]})),
+            r#"AppArmor profile (container "a" must set securityContext.appArmorProfile.type to "Localhost" (unset, it runs with "RuntimeDefault"))"#
+        );
     }
 }

@@ -16,6 +16,10 @@ pub struct CapabilitiesConstraint {
     /// Capabilities every container must drop.
     #[serde(default)]
     pub required_drop: Vec<String>,
+    /// Capabilities mutation adds to every container that does not drop them
+    /// (PodSecurityPolicy's `defaultAddCapabilities`); adding them is allowed.
+    #[serde(default)]
+    pub default_add: Vec<String>,
 }
 
 pub const ID: &str = "capabilitiesConstraint";
@@ -62,6 +66,17 @@ fn prepare(constraints: &mut Constraints) -> Result<(), String> {
         clean(add, "allowedAdd")?;
     }
     clean(&mut caps.required_drop, "requiredDrop")?;
+    clean(&mut caps.default_add, "defaultAdd")?;
+    if caps.default_add.iter().any(|c| c == "*" || c == "ALL") {
+        return Err("invalid settings: capabilities.defaultAdd must name capabilities, not \"*\" or \"ALL\"".to_string());
+    }
+    for name in &caps.default_add {
+        if caps.required_drop.contains(name) {
+            return Err(format!(
+                "invalid settings: capability \"{name}\" is both in capabilities.defaultAdd and capabilities.requiredDrop"
+            ));
+        }
+    }
     if caps.required_drop.iter().any(|c| c == "*") {
         return Err("invalid settings: capabilities.requiredDrop cannot contain \"*\"; use \"ALL\" to require dropping every capability".to_string());
     }
@@ -91,7 +106,7 @@ impl CapabilitiesConstraint {
         let allowed = self.allowed_add.as_deref().unwrap_or_default();
         let mut forbidden: Vec<&str> = added
             .iter()
-            .filter(|a| !allowed.contains(a))
+            .filter(|a| !allowed.contains(a) && !self.default_add.contains(a))
             .map(String::as_str)
             .collect();
         forbidden.sort_unstable();
@@ -214,6 +229,22 @@ mod tests {
         );
         assert_eq!(constrained(&settings, caps(&[], &["all"])), None);
         assert!(constrained(&settings, json!({"containers": [{"name": "app"}]})).is_some());
+    }
+
+    #[test]
+    fn default_adds_are_allowed_adds() {
+        let settings = json!({"capabilities": {"allowedAdd": [], "defaultAdd": ["chown"]}});
+        assert_eq!(constrained(&settings, caps(&["CHOWN"], &[])), None);
+        assert!(denied(&settings, caps(&["CHOWN", "NET_RAW"], &[]))
+            .contains(r#"must not add "NET_RAW""#));
+        let err = Settings::from_json(
+            br#"{"capabilities": {"defaultAdd": ["NET_RAW"], "requiredDrop": ["net_raw"]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("both in capabilities.defaultAdd and capabilities.requiredDrop"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,26 +5,46 @@
 //! A constraint is one file with its settings type and a pure function of the pod and its
 //! settings; `CONSTRAINTS` below is the table that wires it in.
 
+mod allow_privilege_escalation;
+mod allowed_csi_drivers;
+mod allowed_flex_volumes;
+mod allowed_host_paths;
+mod allowed_proc_mount_types;
 mod app_armor;
 mod capabilities;
+mod driver_allow_list;
 mod fs_group;
+mod host_ipc;
+mod host_namespace;
+mod host_network;
+mod host_pid;
+mod host_ports;
 mod id_range;
+mod privileged;
 mod profile;
 mod read_only_root_filesystem;
 mod run_as_group;
 mod run_as_user;
+mod runtime_class;
 mod se_linux;
 mod seccomp;
 mod supplemental_groups;
 mod sysctls;
+mod volumes;
 
+pub use allowed_csi_drivers::AllowedCsiDriver;
+pub use allowed_flex_volumes::AllowedFlexVolume;
+pub use allowed_host_paths::AllowedHostPath;
 pub use capabilities::{
     normalize as normalize_capability, CapabilitiesConstraint, ID as CAPABILITIES_CONSTRAINT,
 };
+pub use host_ports::PortRange;
 pub use id_range::{GroupRule, GroupRuleSetting, IdRange, UserRule, UserRuleSetting};
-pub use profile::{ProfileConstraint, ProfileType};
+pub use profile::{DefaultProfile, ProfileConstraint, ProfileType};
+pub use runtime_class::RuntimeClassConstraint;
 pub use se_linux::SeLinuxConstraint;
 pub use sysctls::SysctlsConstraint;
+pub use volumes::VOLUME_TYPES;
 
 use crate::checks::{CheckInput, Violation};
 use serde::Deserialize;
@@ -43,6 +63,23 @@ pub struct Constraints {
     pub app_armor: Option<ProfileConstraint>,
     pub se_linux: Option<SeLinuxConstraint>,
     pub sysctls: Option<SysctlsConstraint>,
+    pub host_network: Option<bool>,
+    #[serde(rename = "hostPID")]
+    pub host_pid: Option<bool>,
+    #[serde(rename = "hostIPC")]
+    pub host_ipc: Option<bool>,
+    pub host_ports: Option<Vec<PortRange>>,
+    pub allowed_host_paths: Option<Vec<AllowedHostPath>>,
+    pub volumes: Option<Vec<String>>,
+    pub allowed_flex_volumes: Option<Vec<AllowedFlexVolume>>,
+    #[serde(rename = "allowedCSIDrivers")]
+    pub allowed_csi_drivers: Option<Vec<AllowedCsiDriver>>,
+    pub allowed_proc_mount_types: Option<Vec<String>>,
+    pub runtime_class: Option<RuntimeClassConstraint>,
+    pub privileged: Option<bool>,
+    pub allow_privilege_escalation: Option<bool>,
+    /// Not a constraint: what mutation sets where a container sets no allowPrivilegeEscalation.
+    pub default_allow_privilege_escalation: Option<bool>,
 }
 
 /// The settings keys of `Constraints`, as written.
@@ -57,6 +94,19 @@ pub const KEYS: &[&str] = &[
     "appArmor",
     "seLinux",
     "sysctls",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "hostPorts",
+    "allowedHostPaths",
+    "volumes",
+    "allowedFlexVolumes",
+    "allowedCSIDrivers",
+    "allowedProcMountTypes",
+    "runtimeClass",
+    "privileged",
+    "allowPrivilegeEscalation",
+    "defaultAllowPrivilegeEscalation",
 ];
 
 pub type ConstraintFn = fn(&CheckInput<'_, '_>, &Constraints) -> Option<Violation>;
@@ -82,6 +132,18 @@ pub const CONSTRAINTS: &[Constraint] = &[
     app_armor::CONSTRAINT,
     se_linux::CONSTRAINT,
     sysctls::CONSTRAINT,
+    host_network::CONSTRAINT,
+    host_pid::CONSTRAINT,
+    host_ipc::CONSTRAINT,
+    host_ports::CONSTRAINT,
+    allowed_host_paths::CONSTRAINT,
+    volumes::CONSTRAINT,
+    allowed_flex_volumes::CONSTRAINT,
+    allowed_csi_drivers::CONSTRAINT,
+    allowed_proc_mount_types::CONSTRAINT,
+    runtime_class::CONSTRAINT,
+    privileged::CONSTRAINT,
+    allow_privilege_escalation::CONSTRAINT,
 ];
 
 pub fn is_known(id: &str) -> bool {

@@ -41,14 +41,29 @@ impl<'de> Deserialize<'de> for ProfileType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileConstraint {
+    #[serde(default)]
     pub allowed_types: Vec<ProfileType>,
     /// Patterns a Localhost profile's name must match as a whole. Absent: any name.
     pub allowed_localhost_profiles: Option<Vec<Glob>>,
+    /// A container whose effective profile is unset passes (PodSecurityPolicy's rule when it
+    /// lists no profiles, or lists `*`).
+    #[serde(default)]
+    pub allow_unset: bool,
+    /// What mutation sets where no profile is set (PodSecurityPolicy's `defaultProfileName`).
+    pub default_profile: Option<DefaultProfile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DefaultProfile {
+    #[serde(rename = "type")]
+    pub type_: ProfileType,
+    pub localhost_profile: Option<String>,
 }
 
 impl ProfileConstraint {
     pub(crate) fn check(&self, key: &str) -> Result<(), String> {
-        if self.allowed_types.is_empty() {
+        if self.allowed_types.is_empty() && !self.allow_unset {
             return Err(format!(
                 "invalid settings: {key}.allowedTypes is empty: no profile would be allowed"
             ));
@@ -60,27 +75,61 @@ impl ProfileConstraint {
                 "invalid settings: {key}.allowedLocalhostProfiles is given but {key}.allowedTypes does not allow Localhost"
             ));
         }
+        if let Some(d) = &self.default_profile {
+            let localhost = d.type_ == ProfileType::Localhost;
+            if localhost != d.localhost_profile.is_some() {
+                return Err(format!(
+                    "invalid settings: {key}.defaultProfile.localhostProfile is required with type Localhost and only with it"
+                ));
+            }
+            let name = d.localhost_profile.as_deref().unwrap_or("");
+            let pattern_ok = !localhost
+                || self
+                    .allowed_localhost_profiles
+                    .as_ref()
+                    .is_none_or(|p| p.iter().any(|g| g.matches(name)));
+            if !self.allowed_types.contains(&d.type_) || !pattern_ok {
+                return Err(format!(
+                    "invalid settings: {key}.defaultProfile is not an allowed profile: it would be refused"
+                ));
+            }
+        }
         Ok(())
     }
 }
 
 /// Every container's effective profile (as `profile_of` picks it) against the constraint.
-/// `field` is the securityContext field named in messages.
+/// `field` is the securityContext field named in messages; `unset_means` the type a container
+/// without a profile runs with, when the runtime is known to apply one.
 pub(crate) fn evaluate<'a>(
     input: &CheckInput<'_, 'a>,
     setting: &ProfileConstraint,
     reason: &'static str,
     field: &str,
+    unset_means: Option<ProfileType>,
     profile_of: impl Fn(&crate::pod::Container<'a>) -> Option<Profile<'a>>,
 ) -> Option<Violation> {
     let allowed: Vec<&str> = setting.allowed_types.iter().map(|t| t.as_str()).collect();
     let mut details = Vec::new();
     for c in input.containers() {
         let subject = container_subject(c.name);
-        match profile_of(c) {
+        let profile = profile_of(c);
+        if profile.is_none() && setting.allow_unset {
+            continue;
+        }
+        match profile {
+            None if unset_means.is_some_and(|t| setting.allowed_types.contains(&t)) => {}
             None => details.push(format!(
-                "{subject} must set securityContext.{field}.type to {} (it is set on neither the container nor the pod)",
-                join_quoted(&allowed)
+                "{subject} must set securityContext.{field}.type to {} ({})",
+                join_quoted(&allowed),
+                match unset_means {
+                    Some(t) => format!("unset, it runs with \"{}\"", t.as_str()),
+                    None => "it is set on neither the container nor the pod".to_string(),
+                }
+            )),
+            Some(p) if allowed.is_empty() => details.push(format!(
+                "{subject} must not set securityContext.{field} (no profile is allowed), got \"{}\"",
+                p.type_
             )),
             Some(p) if !allowed.contains(&p.type_) => details.push(format!(
                 "{subject} must set securityContext.{field}.type to {}, got \"{}\"",

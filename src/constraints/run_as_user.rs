@@ -1,5 +1,6 @@
 //! `runAsUser`: MustRunAs pins every container's effective UID to ranges; MustRunAsNonRoot
-//! requires runAsNonRoot=true or a non-zero UID.
+//! requires runAsNonRoot=true or a non-zero UID, and never UID 0 (with runAsNonRoot=true the
+//! kubelet refuses to start such a container; PodSecurityPolicy rejected it).
 
 use super::id_range::{check_ranges, id_problem, UserRule, UNSET_ON_BOTH};
 use super::{container_subject, violation, Constraint, Constraints};
@@ -28,6 +29,10 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
                 &setting.ranges,
                 true,
                 UNSET_ON_BOTH,
+            ),
+            UserRule::MustRunAsNonRoot if sc.run_as_user == Some(0) => Some(
+                "must not set securityContext.runAsUser=0 (running as root is forbidden)"
+                    .to_string(),
             ),
             UserRule::MustRunAsNonRoot => {
                 let non_root =
@@ -108,8 +113,33 @@ mod tests {
             &settings,
             json!({"securityContext": {"runAsNonRoot": true}, "containers": [{"name": "a", "securityContext": {"runAsNonRoot": false, "runAsUser": 0}}]}),
         );
-        assert!(d.ends_with("got runAsUser=0)"), "{d}");
+        assert!(d.ends_with("running as root is forbidden))"), "{d}");
         assert!(constrained(&settings, json!({"containers": [{"name": "a"}]})).is_some());
+    }
+
+    #[test]
+    fn must_run_as_non_root_refuses_uid_0_even_with_run_as_non_root() {
+        let settings = json!({"runAsUser": {"rule": "MustRunAsNonRoot"}});
+        assert_eq!(
+            denied(
+                &settings,
+                json!({"securityContext": {"runAsNonRoot": true}, "initContainers": [{"name": "i", "securityContext": {"runAsUser": 0}}], "containers": [{"name": "a"}]})
+            ),
+            r#"runAsUser (container "i" must not set securityContext.runAsUser=0 (running as root is forbidden))"#
+        );
+        // The pod's UID 0 applies to containers that set none.
+        assert!(constrained(
+            &settings,
+            json!({"securityContext": {"runAsNonRoot": true, "runAsUser": 0}, "containers": [{"name": "a"}]})
+        )
+        .is_some());
+        assert_eq!(
+            constrained(
+                &settings,
+                json!({"securityContext": {"runAsNonRoot": true, "runAsUser": 0}, "containers": [{"name": "a", "securityContext": {"runAsUser": 1000}}]})
+            ),
+            None
+        );
     }
 
     #[test]

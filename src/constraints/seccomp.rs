@@ -13,9 +13,14 @@ pub const CONSTRAINT: Constraint = Constraint {
 
 fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
     let setting = constraints.seccomp.as_ref()?;
-    super::profile::evaluate(input, setting, "seccompProfile", "seccompProfile", |c| {
-        c.effective.common.seccomp_profile
-    })
+    super::profile::evaluate(
+        input,
+        setting,
+        "seccompProfile",
+        "seccompProfile",
+        None,
+        |c| c.effective.common.seccomp_profile,
+    )
 }
 
 #[cfg(test)]
