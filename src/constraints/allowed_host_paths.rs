@@ -41,13 +41,40 @@ fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `path` is `prefix` or lies below it, comparing whole segments.
+/// Whether `path` is `prefix` or lies below it, comparing whole segments of both paths
+/// cleaned as Kubernetes' PodSecurityPolicy cleaned them: `/var/log/../../etc` is `/etc`, not
+/// a path under `/var/log`.
 pub fn has_path_prefix(path: &str, prefix: &str) -> bool {
-    let path = path.strip_suffix('/').unwrap_or(path);
-    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-    match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
+    let path = clean(path);
+    let prefix = clean(prefix);
+    let path: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let prefix: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
+    path.starts_with(&prefix)
+}
+
+/// Go's `path.Clean`: `.` segments dropped, `..` removing the segment before it (never above
+/// the root of an absolute path), repeated and trailing slashes folded.
+fn clean(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if segments.last().is_some_and(|s| *s != "..") {
+                    segments.pop();
+                } else if !absolute {
+                    segments.push("..");
+                }
+            }
+            s => segments.push(s),
+        }
+    }
+    let joined = segments.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
     }
 }
 
@@ -119,6 +146,12 @@ mod tests {
             ("/anything", "/", true),
             ("/", "/", true),
             ("/fo", "/foo", false),
+            // Cleaned first, as Kubernetes did: `..` cannot climb out of an allowed prefix.
+            ("/var/log/../../etc", "/var/log", false),
+            ("/var/log/../../etc", "/etc", true),
+            ("/var/log/./pods//x", "/var/log/pods", true),
+            ("/var/log/..", "/var/log", false),
+            ("/../../var/log/app", "/var/log", true),
         ] {
             assert_eq!(has_path_prefix(path, prefix), expected, "{path} {prefix}");
         }
