@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod checks;
 pub mod constraints;
+pub mod context;
 pub mod glob;
 pub mod level;
 pub mod mutation;
