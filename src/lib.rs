@@ -8,6 +8,7 @@ pub mod checks;
 pub mod constraints;
 pub mod context;
 pub mod glob;
+pub mod image_user;
 pub mod level;
 pub mod mutation;
 pub mod pod;

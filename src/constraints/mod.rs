@@ -9,6 +9,7 @@ mod app_armor;
 mod capabilities;
 mod fs_group;
 mod id_range;
+pub mod image_user;
 mod profile;
 mod read_only_root_filesystem;
 mod run_as_group;
@@ -20,6 +21,7 @@ mod sysctls;
 
 pub use capabilities::{normalize as normalize_capability, CapabilitiesConstraint};
 pub use id_range::{GroupRule, GroupRuleSetting, IdRange, UserRule, UserRuleSetting};
+pub use image_user::{ImageUserSetting, OnImageError};
 pub use profile::{ProfileConstraint, ProfileType};
 pub use se_linux::SeLinuxConstraint;
 pub use sysctls::SysctlsConstraint;
@@ -41,6 +43,7 @@ pub struct Constraints {
     pub app_armor: Option<ProfileConstraint>,
     pub se_linux: Option<SeLinuxConstraint>,
     pub sysctls: Option<SysctlsConstraint>,
+    pub image_user: Option<ImageUserSetting>,
 }
 
 /// The settings keys of `Constraints`, as written.
@@ -55,6 +58,7 @@ pub const KEYS: &[&str] = &[
     "appArmor",
     "seLinux",
     "sysctls",
+    "imageUser",
 ];
 
 pub type ConstraintFn = fn(&CheckInput<'_, '_>, &Constraints) -> Option<Violation>;
@@ -80,6 +84,7 @@ pub const CONSTRAINTS: &[Constraint] = &[
     app_armor::CONSTRAINT,
     se_linux::CONSTRAINT,
     sysctls::CONSTRAINT,
+    image_user::CONSTRAINT,
 ];
 
 pub fn is_known(id: &str) -> bool {
