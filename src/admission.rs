@@ -1,6 +1,12 @@
 //! From an admission request to a decision, independent of any host: the waPC entry points in
 //! `lib.rs`, tests and other front ends all call `validate` here.
+//!
+//! What the request does not say (a namespace's labels, whether a user may use something) is
+//! asked of a `ClusterContext`, only when the decision needs it: `validate_with` and
+//! `decide_with` take one; `validate` and `decide` pass `NoContext`, for front ends without a
+//! host. A question the context cannot answer rejects the request, naming what failed.
 
+use crate::context::{ClusterContext, NoContext};
 use crate::policy::{Policy, Verdict};
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
@@ -8,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The fields of a Kubernetes AdmissionRequest that the decision depends on.
@@ -18,8 +25,38 @@ pub struct AdmissionRequest {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
+    /// The object's name; empty when the API server generates it.
+    #[serde(deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The request's namespace; empty for cluster-scoped objects.
+    #[serde(deserialize_with = "null_as_default")]
+    pub namespace: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub user_info: UserInfo,
     pub object: Value,
     pub old_object: Value,
+}
+
+/// Who sent the request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserInfo {
+    #[serde(deserialize_with = "null_as_default")]
+    pub username: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub uid: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub groups: Vec<String>,
+}
+
+/// `null` where API clients may send it (a generated name, a cluster-scoped namespace) reads
+/// as the empty value; a value of another type is still an error.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +111,23 @@ pub enum Decision {
     },
 }
 
+/// A decision and the annotations it asks the API server to record in the audit log (Pod
+/// Security Admission's `audit-violations`, for instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub audit_annotations: BTreeMap<String, String>,
+}
+
+impl From<Decision> for Outcome {
+    fn from(decision: Decision) -> Outcome {
+        Outcome {
+            decision,
+            audit_annotations: BTreeMap::new(),
+        }
+    }
+}
+
 impl Decision {
     /// Accepted, with nothing to say.
     pub fn accept() -> Decision {
@@ -91,17 +145,24 @@ impl Decision {
     }
 }
 
-/// Decides on a raw `validate` payload. Never panics: anything unreadable is a rejection that
-/// says what could not be read.
+/// Decides on a raw `validate` payload without a cluster to ask (see `validate_with`).
 pub fn validate(payload: &[u8]) -> Decision {
+    validate_with(payload, &NoContext).decision
+}
+
+/// Decides on a raw `validate` payload, asking `context` what the request does not say. Never
+/// panics: anything unreadable is a rejection that says what could not be read.
+pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
     let payload: ValidationPayload = match serde_json::from_slice(payload) {
         Ok(p) => p,
-        Err(e) => return Decision::reject(format!("cannot read the admission request: {e}")),
+        Err(e) => {
+            return Decision::reject(format!("cannot read the admission request: {e}")).into()
+        }
     };
     let settings = payload.settings.map_or("null", RawValue::get);
     match compiled_policy(settings) {
-        Ok(policy) => decide(&policy, &payload.request),
-        Err(e) => Decision::reject(e),
+        Ok(policy) => decide_with(&policy, &payload.request, context),
+        Err(e) => Decision::reject(e).into(),
     }
 }
 
@@ -115,7 +176,21 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
     }
 }
 
+/// The decision on a request without a cluster to ask (see `decide_with`).
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
+    decide_with(policy, request, &NoContext).decision
+}
+
+/// The decision on a request; `context` is asked only for what the decision needs.
+pub fn decide_with(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    _context: &dyn ClusterContext,
+) -> Outcome {
+    decide_workload(policy, request).into()
+}
+
+fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
     let Some(kind) = workload_kind(request) else {
         return Decision::accept();
     };
