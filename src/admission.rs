@@ -7,6 +7,7 @@
 //! host. A question the context cannot answer rejects the request, naming what failed.
 
 use crate::context::{ClusterContext, NoContext};
+use crate::image_user::ImageUsers;
 use crate::policy::{Policy, Verdict};
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
@@ -185,12 +186,16 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
 pub fn decide_with(
     policy: &Policy,
     request: &AdmissionRequest,
-    _context: &dyn ClusterContext,
+    context: &dyn ClusterContext,
 ) -> Outcome {
-    decide_workload(policy, request).into()
+    decide_workload(policy, request, context).into()
 }
 
-fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
+fn decide_workload(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Decision {
     let Some(kind) = workload_kind(request) else {
         return Decision::accept();
     };
@@ -204,7 +209,7 @@ fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
     if !request.sub_resource.is_empty() && !ephemeral_update {
         return Decision::accept();
     }
-    let pod = match read_pod(kind, &request.object) {
+    let mut pod = match read_pod(kind, &request.object) {
         Ok(Some(pod)) => pod,
         Ok(None) => return Decision::accept(),
         Err(e) => {
@@ -224,6 +229,13 @@ fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
             }
         }
     }
+    // The users of the images that some rule must judge (`imageUser`), each image asked once
+    // for the request, the mutated object included.
+    let mut image_users = ImageUsers::default();
+    let lookup = image_users.attach(policy, &mut pod, context);
+    if let Some(message) = lookup.rejection {
+        return Decision::reject(message);
+    }
     let verdict = policy.evaluate(&pod);
     // Pods are immutable where it matters, so only their creation is mutated; controllers'
     // templates can be mutated on every write.
@@ -235,7 +247,16 @@ fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
-                Ok(Some(fixed)) => decision(policy.evaluate(&fixed), Some(mutated)),
+                Ok(Some(mut fixed)) => {
+                    let lookup = image_users.attach(policy, &mut fixed, context);
+                    match lookup.rejection {
+                        Some(message) => Decision::reject(message),
+                        None => with_warnings(
+                            decision(policy.evaluate(&fixed), Some(mutated)),
+                            lookup.warnings,
+                        ),
+                    }
+                }
                 _ => Decision::reject(format!(
                     "PodSecurity \"{}\" produced an unreadable {}; this is a bug",
                     policy.label(),
@@ -244,7 +265,17 @@ fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
             };
         }
     }
-    decision(verdict, None)
+    with_warnings(decision(verdict, None), lookup.warnings)
+}
+
+/// `decision` with `extra` warnings after its own.
+fn with_warnings(mut decision: Decision, extra: Vec<String>) -> Decision {
+    match &mut decision {
+        Decision::Accept { warnings, .. } | Decision::Reject { warnings, .. } => {
+            warnings.extend(extra)
+        }
+    }
+    decision
 }
 
 /// A verdict as a decision; `mutated` is returned only with an acceptance.

@@ -149,13 +149,13 @@ impl ImageUsers {
                         container.name
                     );
                     match setting.on_error {
+                        // The request is rejected: asking about more images changes nothing.
                         OnImageError::Reject => {
-                            outcome.rejection.get_or_insert_with(|| {
-                                format!(
-                                    "PodSecurity \"{}\" cannot check {subject}, so it rejects the request (imageUser.onError: reject): {error}",
-                                    policy.label()
-                                )
-                            });
+                            outcome.rejection = Some(format!(
+                                "PodSecurity \"{}\" cannot check {subject}, so it rejects the request (imageUser.onError: reject): {error}",
+                                policy.label()
+                            ));
+                            return outcome;
                         }
                         OnImageError::Accept => outcome.warnings.push(format!(
                             "{subject} was not checked (imageUser.onError: accept): {error}"
@@ -425,5 +425,54 @@ mod tests {
         let out =
             ImageUsers::default().attach(&policy(json!({"imageUser": {}})), &mut pod, &Malformed);
         assert!(out.rejection.unwrap().contains("is not an object"));
+    }
+
+    /// The enforced rejection of a one-container pod whose image runs as `user`.
+    fn judged_with_image(settings: Value, container_sc: Value, user: &str) -> Option<String> {
+        let policy = policy(settings);
+        let spec = json!({"spec": {"containers": [{"name": "app", "image": "img", "securityContext": container_sc}]}});
+        let mut pod = crate::pod::read_test_pod(&spec).unwrap();
+        let host = registry(vec![(
+            "img",
+            Ok(Box::leak(user.to_string().into_boxed_str())),
+        )]);
+        assert_eq!(
+            ImageUsers::default().attach(&policy, &mut pod, &host),
+            LookupOutcome::default()
+        );
+        policy.evaluate(&pod).rejection
+    }
+
+    #[test]
+    fn id_constraints_judge_the_image_ids_and_say_so() {
+        let must_run_as = json!({"level": "privileged", "imageUser": {}, "runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]}});
+        let m = judged_with_image(must_run_as.clone(), json!({}), "0").expect("rejected");
+        assert!(m.contains("must set securityContext.runAsUser within 1000-2000, got 0 (from image \"img\" (USER \"0\"); the manifest sets none)"), "{m}");
+        assert_eq!(
+            judged_with_image(must_run_as.clone(), json!({}), "1500:1500"),
+            None
+        );
+        // The manifest's uid wins over the image's.
+        assert_eq!(
+            judged_with_image(must_run_as.clone(), json!({"runAsUser": 1001}), "0"),
+            None
+        );
+        let m = judged_with_image(must_run_as, json!({}), "app").expect("rejected");
+        assert!(
+            m.contains("(image \"img\" (USER \"app\") gives no numeric id either)"),
+            "{m}"
+        );
+        // MustRunAsNonRoot: the image's root uid is root, even with runAsNonRoot.
+        let non_root = json!({"level": "privileged", "imageUser": {}, "runAsUser": {"rule": "MustRunAsNonRoot"}});
+        assert!(judged_with_image(non_root.clone(), json!({}), "").is_some());
+        assert_eq!(judged_with_image(non_root, json!({}), "1001"), None);
+        // runAsGroup: the image's numeric group.
+        let group = json!({"level": "privileged", "imageUser": {}, "runAsGroup": {"rule": "MayRunAs", "ranges": [{"min": 1000, "max": 2000}]}});
+        let m = judged_with_image(group.clone(), json!({}), "1500:0").expect("rejected");
+        assert!(
+            m.contains("got 0 (from image \"img\" (USER \"1500:0\")"),
+            "{m}"
+        );
+        assert_eq!(judged_with_image(group, json!({}), "1500"), None);
     }
 }
