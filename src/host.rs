@@ -1,15 +1,20 @@
-//! `ClusterContext` answered by Kubewarden's host capabilities (waPC host calls made through
-//! `kubewarden_policy_sdk::host_capabilities`). Every failure of a call, and every answer that
-//! is not what the call promises, is a `ContextError` naming the question; nothing is cached
-//! here (the host caches Kubernetes answers for a few seconds).
+//! `ClusterContext` answered by Kubewarden's host capabilities. Every failure of a call, and
+//! every answer that is not what the call promises, is a `ContextError` naming the question;
+//! nothing is cached here (the host caches Kubernetes answers for a few seconds).
+//!
+//! The requests are the SDK's own types (`kubewarden_policy_sdk::host_capabilities`), so the
+//! host, and kwctl's replay, see exactly what any Kubewarden policy sends. The answers are read
+//! as plain JSON rather than through the SDK's typed helpers: the evaluator reads JSON anyway,
+//! and decoding a namespace's Pods into k8s-openapi types or an image configuration into
+//! oci-spec types only to turn them back into JSON tripled the module's size and cost.
 
 use crate::context::{AccessReview, ClusterContext, ContextError};
-use k8s_openapi::api::core::v1::Pod;
 use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-    self, CanIRequest, GetResourceRequest, ListResourcesByNamespaceRequest, ResourceAttributes,
+    CanIRequest, GetResourceRequest, ListResourcesByNamespaceRequest, ResourceAttributes,
     SubjectAccessReview,
 };
-use kubewarden_policy_sdk::host_capabilities::oci;
+use kubewarden_policy_sdk::wapc_guest;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The waPC host of the running policy.
@@ -17,6 +22,43 @@ pub struct WapcContext;
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
+}
+
+/// One host call with a JSON request, its answer decoded as `T`.
+fn host_call<T: for<'de> Deserialize<'de>>(
+    namespace: &str,
+    operation: &str,
+    request: &impl Serialize,
+    subject: impl Fn() -> String,
+) -> Result<T, ContextError> {
+    let payload =
+        serde_json::to_vec(request).map_err(|e| ContextError::new(subject(), e.to_string()))?;
+    let answer = wapc_guest::host_call("kubewarden", namespace, operation, &payload)
+        .map_err(|e| ContextError::new(subject(), format!("{namespace}.{operation}: {e}")))?;
+    serde_json::from_slice(&answer).map_err(|e| {
+        ContextError::new(
+            subject(),
+            format!("the host's answer is not what {namespace}.{operation} returns: {e}"),
+        )
+    })
+}
+
+/// The part of a SubjectAccessReview's status that decides.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessReviewStatus {
+    allowed: bool,
+    #[serde(default)]
+    denied: Option<bool>,
+    #[serde(default)]
+    evaluation_error: Option<String>,
+}
+
+/// A Kubernetes list: only its items are read.
+#[derive(Deserialize)]
+struct List {
+    #[serde(default)]
+    items: Vec<Value>,
 }
 
 impl ClusterContext for WapcContext {
@@ -30,8 +72,7 @@ impl ClusterContext for WapcContext {
             disable_cache: false,
             field_masks: None,
         };
-        let namespace: Value = kubernetes::get_resource(&request)
-            .map_err(|e| ContextError::new(subject(), e.to_string()))?;
+        let namespace: Value = host_call("kubernetes", "get_resource", &request, subject)?;
         if !namespace.is_object() {
             return Err(ContextError::new(
                 subject(),
@@ -51,14 +92,13 @@ impl ClusterContext for WapcContext {
             field_selector: None,
             field_masks: None,
         };
-        let list = kubernetes::list_resources_by_namespace::<Pod>(&request)
-            .map_err(|e| ContextError::new(subject(), e.to_string()))?;
-        list.items
-            .iter()
-            .map(|pod| {
-                serde_json::to_value(pod).map_err(|e| ContextError::new(subject(), e.to_string()))
-            })
-            .collect()
+        let list: List = host_call(
+            "kubernetes",
+            "list_resources_by_namespace",
+            &request,
+            subject,
+        )?;
+        Ok(list.items)
     }
 
     fn can_i(&self, review: &AccessReview) -> Result<bool, ContextError> {
@@ -84,8 +124,7 @@ impl ClusterContext for WapcContext {
             },
             disable_cache: false,
         };
-        let status =
-            kubernetes::can_i(request).map_err(|e| ContextError::new(subject(), e.to_string()))?;
+        let status: AccessReviewStatus = host_call("kubernetes", "can_i", &request, subject)?;
         if let Some(error) = status.evaluation_error.filter(|e| !e.is_empty()) {
             // An authorizer that could not decide: not a grant.
             return Err(ContextError::new(subject(), error));
@@ -95,8 +134,7 @@ impl ClusterContext for WapcContext {
 
     fn image_config(&self, image: &str) -> Result<Value, ContextError> {
         let subject = || format!("the configuration of image \"{image}\"");
-        let answer = oci::get_manifest_and_config(image)
-            .map_err(|e| ContextError::new(subject(), e.to_string()))?;
-        serde_json::to_value(&answer).map_err(|e| ContextError::new(subject(), e.to_string()))
+        // The request is the image reference as a JSON string, as the SDK sends it.
+        host_call("oci", "v1/oci_manifest_config", &image, subject)
     }
 }
