@@ -77,6 +77,17 @@ assert_output_has() {
   assert_allowed
 }
 
+@test "scaling a non-compliant Deployment is accepted with a warning, unless judgeEveryUpdate" {
+  run kw run --request-path test_data/deployment_update_replicas_only.json "$POLICY"
+  assert_allowed
+  assert_output_has 'still to fix in this Deployment: violates PodSecurity \"restricted:latest\"'
+  run kw run --request-path test_data/deployment_update_replicas_only.json --settings-json '{"judgeEveryUpdate":true}' "$POLICY"
+  assert_denied
+  run kw run --request-path test_data/deployment_update_new_violation.json "$POLICY"
+  assert_denied
+  assert_output_has 'host namespaces (hostNetwork=true)'
+}
+
 @test "version pinning: Windows pods are exempt from v1.25, not before" {
   run kw run --request-path test_data/pod_windows_restricted.json --settings-json '{"version":"v1.25"}' "$POLICY"
   assert_allowed

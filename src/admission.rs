@@ -8,6 +8,7 @@
 
 use crate::context::{ClusterContext, NoContext};
 use crate::image_user::ImageUsers;
+use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
@@ -220,12 +221,14 @@ fn decide_workload(
             ))
         }
     };
-    // Like Pod Security Admission, an update of a pod that leaves everything the checks read
-    // unchanged (labels, annotations others read, status) is not judged again.
-    if kind == WorkloadKind::Pod && request.operation == "UPDATE" && !ephemeral_update {
+    // Like Pod Security Admission, an UPDATE that leaves everything the checks and constraints
+    // read unchanged (labels, other annotations, replicas, status, ...) is not judged again:
+    // turning the policy on must not freeze the workloads already running. The `Pod` model holds
+    // exactly what the rules read, so equal models cannot be judged differently.
+    if request.operation == "UPDATE" && !ephemeral_update && !policy.judges_every_update() {
         if let Ok(Some(old)) = read_pod(kind, &request.old_object) {
             if old == pod {
-                return Decision::accept();
+                return unchanged_update(policy, kind, &pod);
             }
         }
     }
@@ -277,6 +280,28 @@ fn with_warnings(mut decision: Decision, extra: Vec<String>) -> Decision {
     }
     decision
 }
+
+/// The acceptance of an UPDATE that changes nothing the rules read. What the object still
+/// violates is said as a warning, so that its owners learn what to fix.
+fn unchanged_update(policy: &Policy, kind: WorkloadKind, pod: &Pod<'_>) -> Decision {
+    let verdict = policy.evaluate(pod);
+    let mut warnings = Vec::new();
+    if let Some(message) = verdict.rejection {
+        warnings.push(format!(
+            "{UNCHANGED_UPDATE_WARNING} {}: {message}",
+            kind.name()
+        ));
+    }
+    warnings.extend(verdict.warning);
+    Decision::Accept {
+        warnings,
+        mutated: None,
+    }
+}
+
+/// How the warning for an accepted unchanged UPDATE begins.
+pub const UNCHANGED_UPDATE_WARNING: &str =
+    "accepted because this update changes nothing the policy checks (set judgeEveryUpdate to reject it); still to fix in this";
 
 /// A verdict as a decision; `mutated` is returned only with an acceptance.
 fn decision(verdict: Verdict, mutated: Option<Value>) -> Decision {

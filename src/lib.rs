@@ -4,9 +4,11 @@
 //! This file only wires waPC to the evaluator; everything else is host-independent.
 
 pub mod admission;
+pub mod capabilities;
 pub mod checks;
 pub mod constraints;
 pub mod context;
+pub mod explain;
 pub mod glob;
 #[cfg(feature = "wapc")]
 pub mod host;

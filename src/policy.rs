@@ -33,6 +33,7 @@ struct Plan {
 
 pub struct Policy {
     mutate: bool,
+    judge_every_update: bool,
     exemptions: Vec<Exemption>,
     constraints: Constraints,
     enforce: Plan,
@@ -105,6 +106,7 @@ impl Policy {
             .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
         Policy {
             mutate: settings.mutate,
+            judge_every_update: settings.judge_every_update,
             exemptions: settings.exemptions,
             constraints: settings.constraints,
             enforce,
@@ -119,6 +121,12 @@ impl Policy {
     /// `mutate: true` in the settings.
     pub fn mutates(&self) -> bool {
         self.mutate
+    }
+
+    /// `judgeEveryUpdate: true` in the settings: no UPDATE is accepted for leaving the pod
+    /// unchanged.
+    pub fn judges_every_update(&self) -> bool {
+        self.judge_every_update
     }
 
     pub fn constraints(&self) -> &Constraints {
@@ -180,6 +188,12 @@ impl Policy {
             }
         }
         findings
+    }
+
+    /// The enforced rules' violations for one container alone, exemptions applied: what the
+    /// configured level and constraints object to in it (pod-level findings included).
+    pub fn findings_for_container(&self, pod: &Pod<'_>, container: &Container<'_>) -> Vec<Finding> {
+        self.run(&self.enforce, pod, &[container])
     }
 
     pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {

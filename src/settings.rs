@@ -23,6 +23,8 @@ pub struct Settings {
     pub constraints: Constraints,
     /// Set safe defaults where they bring a workload into compliance.
     pub mutate: bool,
+    /// Judge every UPDATE, even one that changes nothing the checks and constraints read.
+    pub judge_every_update: bool,
 }
 
 /// The settings keys that are not constraints.
@@ -34,9 +36,18 @@ struct BaseSettings {
     exemptions: Vec<Exemption>,
     warn: Option<WarnLevel>,
     mutate: bool,
+    judge_every_update: bool,
 }
 
-const BASE_KEYS: &[&str] = &["level", "version", "exemptions", "warn", "mutate"];
+/// The settings keys that are not constraints, as written.
+pub const BASE_KEYS: &[&str] = &[
+    "level",
+    "version",
+    "exemptions",
+    "warn",
+    "mutate",
+    "judgeEveryUpdate",
+];
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -121,6 +132,7 @@ impl Settings {
             warn: base.warn,
             constraints,
             mutate: base.mutate,
+            judge_every_update: base.judge_every_update,
         };
         settings.validate()?;
         Ok(settings)

@@ -10,6 +10,17 @@ fn decide(request: &Value, settings: Value) -> Decision {
     validate(&validation_payload(request, &settings))
 }
 
+/// The warnings of an acceptance, panicking on a rejection.
+fn accepted_warnings(decision: Decision) -> Vec<String> {
+    match decision {
+        Decision::Accept { warnings, mutated } => {
+            assert_eq!(mutated, None);
+            warnings
+        }
+        Decision::Reject { message, .. } => panic!("expected an acceptance: {message}"),
+    }
+}
+
 fn message(decision: Decision) -> String {
     match decision {
         Decision::Reject { message, .. } => message,
@@ -322,9 +333,11 @@ fn pod_updates_are_judged_only_when_something_checked_changes() {
     let mut req = pod_request(&new);
     req["operation"] = json!("UPDATE");
     req["oldObject"] = old.clone();
-    assert_eq!(
-        decide(&req, json!({"level": "baseline"})),
-        Decision::accept()
+    let warnings = accepted_warnings(decide(&req, json!({"level": "baseline"})));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(r#"Pod: violates PodSecurity "baseline:latest": privileged"#),
+        "{warnings:?}"
     );
 
     new["spec"]["containers"][0]["image"] = json!("nginx:2");
@@ -448,5 +461,241 @@ fn settings_changes_between_requests_take_effect() {
             decide(&req, json!({"level": "nope"})),
             Decision::Reject { .. }
         ));
+    }
+}
+
+/// The pod template of an object built by `workload` (the object itself for a Pod).
+fn template_mut<'v>(kind: &str, object: &'v mut Value) -> &'v mut Value {
+    match kind {
+        "Pod" => object,
+        "PodTemplate" => &mut object["template"],
+        "CronJob" => &mut object["spec"]["jobTemplate"]["spec"]["template"],
+        _ => &mut object["spec"]["template"],
+    }
+}
+
+/// An UPDATE request of `kind` from `old` to `new`.
+fn update(kind: &str, old: Value, new: Value) -> Value {
+    let group = match kind {
+        "Job" | "CronJob" => "batch",
+        "Pod" | "PodTemplate" | "ReplicationController" => "",
+        _ => "apps",
+    };
+    let mut req = request(group, "v1", kind, new);
+    req["operation"] = json!("UPDATE");
+    req["oldObject"] = old;
+    req
+}
+
+/// The same object, changed only where no check reads: its own labels and annotations, its
+/// replicas or schedule, the template's labels and other annotations.
+fn touched_elsewhere(kind: &str, object: &Value) -> Value {
+    let mut new = object.clone();
+    new["metadata"]["labels"] = json!({"team": "shop", "rollout": "2"});
+    new["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "7"});
+    match kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "ReplicationController" => {
+            new["spec"]["replicas"] = json!(5)
+        }
+        "CronJob" => new["spec"]["schedule"] = json!("*/5 * * * *"),
+        "Job" => new["spec"]["backoffLimit"] = json!(2),
+        _ => {}
+    }
+    let template = template_mut(kind, &mut new);
+    template["metadata"]["labels"]["version"] = json!("2");
+    template["metadata"]["annotations"] = json!({"kubectl.kubernetes.io/restartedAt": "now"});
+    new
+}
+
+#[test]
+fn updates_changing_nothing_checked_are_accepted_with_the_violations_as_a_warning() {
+    let mut violating = compliant_spec();
+    violating["containers"][0]["securityContext"]["privileged"] = json!(true);
+    for kind in KINDS {
+        let (_, old) = workload(kind, violating.clone());
+        let new = touched_elsewhere(kind, &old);
+        let warnings = accepted_warnings(decide(&update(kind, old.clone(), new), json!({})));
+        assert_eq!(warnings.len(), 1, "{kind}: {warnings:?}");
+        assert!(
+            warnings[0].contains(&format!(
+                r#"{kind}: violates PodSecurity "restricted:latest": privileged (container "app""#
+            )),
+            "{kind}: {warnings:?}"
+        );
+        assert!(warnings[0].contains("judgeEveryUpdate"), "{warnings:?}");
+
+        // The warn level's violations come along.
+        let (_, old) = workload(kind, json!({"containers": [{"name": "app", "image": "a"}]}));
+        let new = touched_elsewhere(kind, &old);
+        let settings = json!({"level": "baseline", "warn": {"level": "restricted"}});
+        let warnings = accepted_warnings(decide(&update(kind, old, new), settings));
+        assert_eq!(warnings.len(), 1, "{kind}: {warnings:?}");
+        assert!(
+            warnings[0].starts_with(r#"would violate PodSecurity "restricted:latest""#),
+            "{kind}: {warnings:?}"
+        );
+
+        // A compliant workload's unchanged update says nothing.
+        let (_, old) = workload(kind, compliant_spec());
+        let new = touched_elsewhere(kind, &old);
+        assert_eq!(
+            decide(&update(kind, old, new), json!({})),
+            Decision::accept(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn updates_that_add_a_violation_are_judged_on_every_kind() {
+    let mut violating = compliant_spec();
+    violating["containers"][0]["securityContext"]["privileged"] = json!(true);
+    for kind in KINDS {
+        let (_, old) = workload(kind, violating.clone());
+        let mut new = touched_elsewhere(kind, &old);
+        template_mut(kind, &mut new)["spec"]["hostNetwork"] = json!(true);
+        let msg = message(decide(&update(kind, old, new), json!({})));
+        assert!(
+            msg.starts_with(r#"violates PodSecurity "restricted:latest": host namespaces (hostNetwork=true), privileged"#),
+            "{kind}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn judge_every_update_rejects_unchanged_violating_updates() {
+    let mut violating = compliant_spec();
+    violating["containers"][0]["securityContext"]["privileged"] = json!(true);
+    for kind in KINDS {
+        let (_, old) = workload(kind, violating.clone());
+        let new = touched_elsewhere(kind, &old);
+        let msg = message(decide(
+            &update(kind, old.clone(), new.clone()),
+            json!({"judgeEveryUpdate": true}),
+        ));
+        assert!(msg.contains("privileged"), "{kind}: {msg}");
+        assert!(matches!(
+            decide(&update(kind, old, new), json!({"judgeEveryUpdate": false})),
+            Decision::Accept { .. }
+        ));
+    }
+}
+
+#[test]
+fn a_change_to_anything_a_constraint_reads_is_judged() {
+    // (settings, the template before, the template after): the old one passes, the new one
+    // fails only a constraint, so the update must be judged to be rejected.
+    let container =
+        |sc: Value, image: &str| json!({"name": "app", "image": image, "securityContext": sc});
+    let template = |pod_sc: Value, c: Value| json!({"metadata": {}, "spec": {"securityContext": pod_sc, "containers": [c]}});
+    let cases = [
+        (
+            json!({"readOnlyRootFilesystem": true}),
+            template(
+                json!({}),
+                container(json!({"readOnlyRootFilesystem": true}), "a"),
+            ),
+            template(
+                json!({}),
+                container(json!({"readOnlyRootFilesystem": false}), "a"),
+            ),
+        ),
+        (
+            json!({"fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 3000}]}}),
+            template(json!({"fsGroup": 2000}), container(json!({}), "a")),
+            template(json!({"fsGroup": 5}), container(json!({}), "a")),
+        ),
+        (
+            json!({"supplementalGroups": {"rule": "MayRunAs", "ranges": [{"min": 1000, "max": 3000}]}}),
+            template(
+                json!({"supplementalGroups": [2000]}),
+                container(json!({}), "a"),
+            ),
+            template(
+                json!({"supplementalGroups": [2000, 5]}),
+                container(json!({}), "a"),
+            ),
+        ),
+        (
+            json!({"sysctls": {"forbidden": ["net.ipv4.ip_forward"]}}),
+            template(json!({"sysctls": []}), container(json!({}), "a")),
+            template(
+                json!({"sysctls": [{"name": "net.ipv4.ip_forward", "value": "1"}]}),
+                container(json!({}), "a"),
+            ),
+        ),
+        (
+            json!({"capabilities": {"requiredDrop": ["NET_RAW"]}}),
+            template(
+                json!({}),
+                container(json!({"capabilities": {"drop": ["NET_RAW"]}}), "a"),
+            ),
+            template(
+                json!({}),
+                container(json!({"capabilities": {"drop": ["CHOWN"]}}), "a"),
+            ),
+        ),
+        (
+            json!({"seLinux": {"allowedLevels": ["s0:c1"]}}),
+            template(
+                json!({"seLinuxOptions": {"level": "s0:c1"}}),
+                container(json!({}), "a"),
+            ),
+            template(
+                json!({"seLinuxOptions": {"level": "s0:c2"}}),
+                container(json!({}), "a"),
+            ),
+        ),
+        (
+            json!({"runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 3000}]}}),
+            template(json!({"runAsUser": 2000}), container(json!({}), "a")),
+            template(
+                json!({"runAsUser": 2000}),
+                container(json!({"runAsUser": 4000}), "a"),
+            ),
+        ),
+        (
+            json!({"appArmor": {"allowedTypes": ["RuntimeDefault"]}}),
+            json!({"metadata": {"annotations": {"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}},
+                   "spec": {"containers": [{"name": "app", "image": "a"}]}}),
+            json!({"metadata": {"annotations": {"container.apparmor.security.beta.kubernetes.io/app": "localhost/x"}},
+                   "spec": {"containers": [{"name": "app", "image": "a"}]}}),
+        ),
+        (
+            // The image decides an exemption.
+            json!({"readOnlyRootFilesystem": true,
+                   "exemptions": [{"checks": ["readOnlyRootFilesystemConstraint"], "images": ["trusted/*"]}]}),
+            template(json!({}), container(json!({}), "trusted/app")),
+            template(json!({}), container(json!({}), "other/app")),
+        ),
+    ];
+    for (constraint, before, after) in cases {
+        let mut settings = constraint.clone();
+        settings["level"] = json!("privileged");
+        for kind in KINDS {
+            let (_, mut old) = workload(kind, json!({}));
+            *template_mut(kind, &mut old) = before.clone();
+            let mut new = old.clone();
+            *template_mut(kind, &mut new) = after.clone();
+            if kind == &"Pod" {
+                // A Pod keeps its own apiVersion, kind and name around the template.
+                for (o, t) in [(&mut old, &before), (&mut new, &after)] {
+                    *o = json!({"apiVersion": "v1", "kind": "Pod", "metadata": t["metadata"], "spec": t["spec"]});
+                    o["metadata"]["name"] = json!("p");
+                }
+            }
+            assert!(
+                matches!(
+                    decide(&update(kind, old.clone(), old.clone()), settings.clone()),
+                    Decision::Accept { .. }
+                ),
+                "{kind} {constraint}: the old object passes"
+            );
+            let msg = message(decide(&update(kind, old, new), settings.clone()));
+            assert!(
+                msg.starts_with(r#"violates PodSecurity "privileged:latest""#),
+                "{kind} {constraint}: {msg}"
+            );
+        }
     }
 }

@@ -199,10 +199,11 @@ fn controllers_get_their_pod_template_mutated() {
             ["securityContext"]["allowPrivilegeEscalation"],
         false
     );
-    // A Deployment update is mutated too.
+    // A Deployment update that changes its template is judged, and mutated too.
     let mut update = deployment.clone();
     update["operation"] = json!("UPDATE");
     update["oldObject"] = update["object"].clone();
+    update["oldObject"]["spec"]["template"]["spec"]["containers"][0]["image"] = json!("old");
     assert!(matches!(
         decide(&update, restricted_mutating()),
         Decision::Accept {
@@ -210,6 +211,19 @@ fn controllers_get_their_pod_template_mutated() {
             ..
         }
     ));
+    // One that changes nothing checked is accepted as it is (mutating its template would roll
+    // the workload out), with what it still violates as a warning.
+    update["oldObject"] = update["object"].clone();
+    match decide(&update, restricted_mutating()) {
+        Decision::Accept { mutated, warnings } => {
+            assert_eq!(mutated, None);
+            assert!(
+                warnings[0].contains("still to fix in this Deployment"),
+                "{warnings:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

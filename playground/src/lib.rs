@@ -6,6 +6,7 @@ mod diff;
 mod manifests;
 
 use security_context_policy::admission::{self, AdmissionRequest, Decision};
+use security_context_policy::explain::{explain, PodExplanation};
 use security_context_policy::policy::Policy;
 use security_context_policy::settings::Settings;
 use security_context_policy::workload::WorkloadKind;
@@ -44,6 +45,8 @@ pub struct WorkloadResult {
     /// With `mutate: true`: the manifest as the policy would admit it, and the change.
     pub mutated: Option<String>,
     pub diff: Vec<DiffLine>,
+    /// What each container runs with and why, computed by the policy's own `explain`.
+    pub explanation: Option<PodExplanation>,
 }
 
 /// Entry point for the page: JSON in the shape of `Report`.
@@ -86,7 +89,10 @@ fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
         .as_str()
         .unwrap_or("")
         .to_string();
-    let evaluated = WorkloadKind::of_object(&object).is_some();
+    let workload_kind = WorkloadKind::of_object(&object);
+    let evaluated = workload_kind.is_some();
+    // Unreadable objects get their verdict (the reason) and no explanation.
+    let explanation = workload_kind.and_then(|k| explain(policy, k, &object).ok().flatten());
     // No request kind: the evaluator then takes the object's own apiVersion and kind.
     let request = AdmissionRequest {
         uid: format!("playground-{document}"),
@@ -105,6 +111,7 @@ fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
         warnings: Vec::new(),
         mutated: None,
         diff: Vec::new(),
+        explanation,
     };
     match admission::decide(policy, &request) {
         Decision::Accept { warnings, mutated } => {
@@ -230,6 +237,46 @@ spec:
         assert!(
             web.diff.iter().all(|l| l.op != '-'),
             "defaults only add lines"
+        );
+    }
+
+    #[test]
+    fn each_container_comes_with_its_effective_context() {
+        let text = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      securityContext: {runAsUser: 1000, capabilities: {drop: [ALL]}}
+      containers:
+        - name: app
+          image: app
+          securityContext: {capabilities: {add: [NET_ADMIN]}}
+"#;
+        let report = evaluate_report(text, "level: baseline");
+        let explanation = report.results[0].explanation.as_ref().unwrap();
+        assert_eq!(
+            explanation.ignored[0].path,
+            "spec.template.spec.securityContext.capabilities"
+        );
+        let app = &explanation.containers[0];
+        let net_admin = app
+            .capabilities
+            .iter()
+            .find(|c| c.name == "NET_ADMIN")
+            .unwrap();
+        assert_eq!(net_admin.objections[0].check, "capabilities_baseline");
+        assert_eq!(app.capabilities.len(), 15);
+        let json = serde_json::to_value(&report).unwrap();
+        let field = &json["results"][0]["explanation"]["containers"][0]["fields"][0];
+        assert_eq!(field["field"], "runAsUser");
+        assert_eq!(field["source"], "pod");
+        assert!(
+            evaluate_report("apiVersion: v1\nkind: Service\n", "").results[0]
+                .explanation
+                .is_none()
         );
     }
 

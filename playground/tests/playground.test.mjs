@@ -1,6 +1,7 @@
 // The playground page in headless Chromium: paste manifests, click, read the verdicts.
 // Serves playground/www itself (it must have been built: scripts/build-playground.sh).
-// Skips, saying so, when Chromium is not installed. SCREENSHOT=path saves a picture of the page.
+// Skips, saying so, when Chromium is not installed. SCREENSHOT=path saves a picture of the page
+// with the bundled examples explained (docs/playground.png).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -105,7 +106,6 @@ test("a compliant and a violating Deployment get their verdicts and messages", {
   assert.ok(cards[1].violations.includes('privileged (container "nginx" must not set securityContext.privileged=true)'));
   assert.ok(cards[1].violations.some((v) => v.startsWith('allowPrivilegeEscalation != false (container "nginx"')));
   assert.deepEqual(errors, []);
-  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   await page.close();
 });
 
@@ -132,4 +132,103 @@ test("invalid YAML and invalid settings are shown next to their input", { skip }
   assert.equal(await page.isHidden("#manifests-error"), true);
   assert.equal(await page.$$eval(".card", (cs) => cs.length), 0);
   await page.close();
+});
+
+// What one card explains, as the page shows it.
+async function explained(page, name) {
+  return page.$eval(`.card[data-name="${name}"]`, (card) => ({
+    verdict: card.dataset.verdict,
+    ignored: [...card.querySelectorAll(".explanation > ul.ignored li")].map((li) => li.dataset.path + " " + li.textContent),
+    containers: [...card.querySelectorAll("section.container")].map((s) => ({
+      name: s.dataset.container,
+      fields: Object.fromEntries([...s.querySelectorAll("tr[data-field]")].map((tr) =>
+        [tr.dataset.field, { value: tr.querySelector(".value").textContent, source: tr.dataset.source }])),
+      caps: [...s.querySelectorAll("li.cap")].map((li) => ({
+        name: li.dataset.cap,
+        text: li.textContent,
+        objections: [...li.querySelectorAll(".objection")].map((o) => o.dataset.check),
+      })),
+      dropped: s.querySelector(".dropped")?.textContent ?? "",
+    })),
+  }));
+}
+
+test("the bundled examples show each container's effective context, capabilities and ignored fields", { skip }, async () => {
+  const { page, errors } = await openPage();
+  await page.click("#evaluate");
+  await page.waitForSelector(".card .explanation");
+
+  const shop = await explained(page, "shop-web");
+  assert.equal(shop.verdict, "ALLOWED");
+  const web = shop.containers[0];
+  assert.equal(web.name, "web");
+  assert.deepEqual(web.fields.runAsUser, { value: "10001", source: "pod" });
+  assert.deepEqual(web.fields.runAsNonRoot, { value: "true", source: "pod" });
+  assert.deepEqual(web.fields.readOnlyRootFilesystem, { value: "true", source: "container" });
+  assert.deepEqual(web.fields.runAsGroup.source, "unknown");
+  assert.deepEqual(web.fields.seccompProfile, { value: "RuntimeDefault", source: "pod" });
+  assert.deepEqual(web.caps.map((c) => c.name), ["NET_BIND_SERVICE"]);
+  assert.match(web.caps[0].text, /bind to ports below 1024/);
+  assert.deepEqual(web.caps[0].objections, []);
+  assert.match(web.dropped, /NET_RAW/);
+  assert.deepEqual(shop.ignored, []);
+
+  const nginx = await explained(page, "nginx");
+  assert.equal(nginx.verdict, "DENIED");
+  // The pod-level capabilities block is pointed out: Kubernetes has no such field there.
+  assert.equal(nginx.ignored.length, 1);
+  assert.match(nginx.ignored[0], /^spec\.template\.spec\.securityContext\.capabilities /);
+  assert.match(nginx.ignored[0], /only on containers/);
+  const container = nginx.containers[0];
+  assert.deepEqual(container.fields.allowPrivilegeEscalation, { value: "false", source: "container" });
+  assert.deepEqual(container.fields.seccompProfile, { value: "Unconfined", source: "kubernetesDefault" });
+  // The runtime's default set plus NET_ADMIN, all kept since the container drops nothing.
+  const names = container.caps.map((c) => c.name);
+  assert.equal(names.length, 15, names.join(" "));
+  for (const cap of ["NET_ADMIN", "NET_RAW", "CHOWN", "SETUID"]) assert.ok(names.includes(cap), cap);
+  assert.ok(container.caps.every((c) => c.objections.includes("capabilities_restricted")));
+  assert.deepEqual(errors, []);
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+  await page.close();
+});
+
+test("the explanation follows the settings: baseline objects only to the added capability", { skip }, async () => {
+  const { page } = await openPage();
+  await page.fill("#settings", "level: baseline");
+  await page.click("#evaluate");
+  await page.waitForSelector(".card .explanation");
+  const nginx = await explained(page, "nginx");
+  const objected = nginx.containers[0].caps.filter((c) => c.objections.length).map((c) => c.name);
+  assert.deepEqual(objected, ["NET_ADMIN"]);
+  await page.close();
+});
+
+test("the share link reproduces the page and sends nothing", { skip }, async () => {
+  const { page } = await openPage();
+  const manifests = `${VIOLATING}\n---\n${COMPLIANT}`.replace("nginx:1.27", "nginx:1.27 # ünïcode");
+  const settings = "level: baseline\nwarn: {level: restricted}";
+  await evaluate(page, manifests, settings);
+  await page.click("#share");
+  const link = await page.inputValue("#share-link");
+  const url = new URL(link);
+  assert.ok(url.hash.startsWith("#m="), link);
+  assert.equal(url.search, "", "nothing in the query, which would be sent to the server");
+  assert.ok(!link.includes("nginx"), "the inputs are encoded");
+  await page.close();
+
+  const requests = [];
+  const { page: again } = await (async () => {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    p.on("request", (r) => requests.push(r.url()));
+    await p.goto(link);
+    await p.waitForSelector(".card");
+    return { page: p };
+  })();
+  assert.equal(await again.inputValue("#manifests"), manifests);
+  assert.equal(await again.inputValue("#settings"), settings);
+  const cards = await again.$$eval(".card", (cs) => cs.map((c) => [c.dataset.name, c.dataset.verdict]));
+  assert.deepEqual(cards, [["bad", "DENIED"], ["good", "ALLOWED"]]);
+  // Only the page's own files were fetched, never with the fragment.
+  assert.ok(requests.every((r) => r.startsWith(base) && !r.includes("#")), requests.join("\n"));
+  await again.close();
 });

@@ -13,13 +13,15 @@ spec:
     spec:
       securityContext:
         runAsNonRoot: true
+        runAsUser: 10001
         seccompProfile: {type: RuntimeDefault}
       containers:
         - name: web
           image: registry.example.com/shop/web:2.4.1
           securityContext:
             allowPrivilegeEscalation: false
-            capabilities: {drop: [ALL]}
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -30,11 +32,15 @@ spec:
   template:
     metadata: {labels: {app: nginx}}
     spec:
+      securityContext:
+        runAsNonRoot: true
+        capabilities: {drop: [ALL]}
       containers:
         - name: nginx
           image: nginx:1.27
           securityContext:
-            privileged: true
+            allowPrivilegeEscalation: false
+            capabilities: {add: [NET_ADMIN]}
 `;
 const EXAMPLE_SETTINGS = `level: restricted
 version: latest
@@ -70,6 +76,7 @@ function card(result) {
   if (result.warnings.length) {
     c.append(element("ul", { class: "warnings" }, ...result.warnings.map((w) => element("li", {}, `warning: ${w}`))));
   }
+  if (result.explanation) c.append(explanation(result.explanation));
   if (result.mutated) {
     c.append(element("p", { class: "note" }, "Mutated: the policy would admit it with these defaults set."));
     const pre = element("pre", { class: "diff" });
@@ -80,6 +87,92 @@ function card(result) {
     c.append(pre);
   }
   return c;
+}
+
+const SOURCES = {
+  container: "container",
+  annotation: "pod annotation",
+  pod: "pod",
+  kubernetesDefault: "Kubernetes default",
+  runtimeDefault: "runtime default",
+  unknown: "unknown",
+};
+
+function ignoredList(ignored) {
+  return element("ul", { class: "ignored" }, ...ignored.map((i) =>
+    element("li", { "data-path": i.path }, element("code", {}, i.path), ` ${i.note}`)));
+}
+
+// Everything below comes from the policy's own Rust code (src/explain.rs); this only lays it out.
+function explanation(e) {
+  const box = element("details", { class: "explanation", open: "" },
+    element("summary", {}, "What each container runs with"));
+  if (e.ignored.length) box.append(ignoredList(e.ignored));
+  for (const c of e.containers) {
+    const section = element("section", { class: "container", "data-container": c.name },
+      element("h3", {}, `${c.kind} ${c.name}`, element("span", { class: "image" }, c.image)));
+    const rows = c.fields.map((f) => element("tr", { "data-field": f.field, "data-source": f.source },
+      element("td", {}, element("code", {}, f.field)),
+      element("td", { class: "value" }, f.value),
+      element("td", {}, element("span", { class: `source ${f.source}` }, SOURCES[f.source] || f.source)),
+      element("td", { class: "note" }, f.note || "")));
+    section.append(element("table", { class: "fields" },
+      element("thead", {}, element("tr", {}, ...["field", "effective value", "from", ""].map((h) => element("th", {}, h)))),
+      element("tbody", {}, ...rows)));
+    const caps = element("div", { class: "capabilities" },
+      element("p", { class: "note" }, `Capabilities (${c.capabilities.length}): ${c.capabilitiesNote}`));
+    const list = element("ul", { class: "caps" });
+    for (const k of c.capabilities) {
+      const objected = k.objections.length > 0;
+      const li = element("li", { class: `cap ${k.origin}${objected ? " objected" : ""}`, "data-cap": k.name },
+        element("code", {}, k.name), ` ${k.meaning}`);
+      for (const o of k.objections) li.append(element("span", { class: "objection", "data-check": o.check }, `${o.check}: ${o.reason}`));
+      list.append(li);
+    }
+    caps.append(list);
+    if (c.droppedDefaults.length) {
+      caps.append(element("p", { class: "note dropped" }, `Dropped from the runtime's default set: ${c.droppedDefaults.join(", ")}`));
+    }
+    section.append(caps);
+    if (c.ignored.length) section.append(ignoredList(c.ignored));
+    box.append(section);
+  }
+  return box;
+}
+
+// The share link: manifests and settings in the URL fragment, which browsers never send.
+function encode(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decode(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+}
+
+function shareLink() {
+  const fragment = `m=${encode($("manifests").value)}&s=${encode($("settings").value)}`;
+  history.replaceState(null, "", `#${fragment}`);
+  const link = $("share-link");
+  link.value = location.href;
+  link.hidden = false;
+  link.select();
+}
+
+function fromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("m")) return false;
+  try {
+    $("manifests").value = decode(params.get("m"));
+    $("settings").value = params.has("s") ? decode(params.get("s")) : "";
+    return true;
+  } catch (e) {
+    showError("manifests-error", `the link's manifests could not be read: ${e}`);
+    return false;
+  }
 }
 
 function run() {
@@ -101,8 +194,12 @@ function run() {
 
 $("manifests").value = EXAMPLE_MANIFESTS;
 $("settings").value = EXAMPLE_SETTINGS;
+const shared = fromFragment();
 await init();
 const button = $("evaluate");
 button.textContent = "Evaluate";
 button.disabled = false;
 button.addEventListener("click", run);
+$("share").disabled = false;
+$("share").addEventListener("click", shareLink);
+if (shared) run();

@@ -11,9 +11,10 @@ pub const CHECK: Check = Check {
     versions: &[since(0, capabilities_baseline_1_0)],
 };
 
-/// The runtime's default capabilities. Compared exactly, as Kubernetes does: the API server
-/// passes names to the runtime verbatim.
-const DEFAULT_CAPABILITIES: &[&str] = &[
+/// The runtime's default capabilities, as far as the baseline level lets a container add them
+/// back. Compared exactly, as Kubernetes does: the API server passes names to the runtime
+/// verbatim.
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
@@ -29,6 +30,11 @@ const DEFAULT_CAPABILITIES: &[&str] = &[
     "SYS_CHROOT",
 ];
 
+/// Whether baseline refuses `capabilities.add` naming `cap`, spelt as written.
+pub fn forbids_adding(cap: &str) -> bool {
+    !DEFAULT_CAPABILITIES.contains(&cap)
+}
+
 fn capabilities_baseline_1_0(input: &CheckInput<'_, '_>) -> Option<Violation> {
     let mut bad_containers = Vec::new();
     let mut forbidden = Vec::new();
@@ -37,11 +43,7 @@ fn capabilities_baseline_1_0(input: &CheckInput<'_, '_>) -> Option<Violation> {
             continue;
         };
         let before = forbidden.len();
-        forbidden.extend(
-            caps.add
-                .iter()
-                .filter(|cap| !DEFAULT_CAPABILITIES.contains(cap)),
-        );
+        forbidden.extend(caps.add.iter().filter(|cap| forbids_adding(cap)));
         if forbidden.len() > before {
             bad_containers.push(c.name);
         }

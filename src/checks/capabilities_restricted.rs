@@ -6,14 +6,26 @@ use super::capabilities_baseline::ID as CAPABILITIES_BASELINE;
 use super::message::{containers_phrase, join_quoted, sorted_set};
 use super::{since_overriding, Check, CheckInput, CheckLevel, Violation};
 
+pub const ID: &str = "capabilities_restricted";
+
 pub const CHECK: Check = Check {
-    id: "capabilities_restricted",
+    id: ID,
     level: CheckLevel::Restricted,
     versions: &[
         since_overriding(22, capabilities_restricted_1_22, &[CAPABILITIES_BASELINE]),
         since_overriding(25, capabilities_restricted_1_25, &[CAPABILITIES_BASELINE]),
     ],
 };
+
+/// Whether a `capabilities.drop` list is what restricted requires: `ALL`, spelt exactly so.
+pub fn drops_all(drop: &[&str]) -> bool {
+    drop.contains(&"ALL")
+}
+
+/// Whether restricted refuses `capabilities.add` naming `cap`: all but NET_BIND_SERVICE.
+pub fn forbids_adding(cap: &str) -> bool {
+    cap != "NET_BIND_SERVICE"
+}
 
 fn capabilities_restricted_1_22(input: &CheckInput<'_, '_>) -> Option<Violation> {
     let mut missing_drop_all = Vec::new();
@@ -24,11 +36,11 @@ fn capabilities_restricted_1_22(input: &CheckInput<'_, '_>) -> Option<Violation>
             missing_drop_all.push(c.name);
             continue;
         };
-        if !caps.drop.contains(&"ALL") {
+        if !drops_all(&caps.drop) {
             missing_drop_all.push(c.name);
         }
         let before = forbidden.len();
-        forbidden.extend(caps.add.iter().filter(|cap| **cap != "NET_BIND_SERVICE"));
+        forbidden.extend(caps.add.iter().filter(|cap| forbids_adding(cap)));
         if forbidden.len() > before {
             adding_forbidden.push(c.name);
         }

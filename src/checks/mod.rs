@@ -7,13 +7,13 @@ pub mod registry;
 
 mod allow_privilege_escalation;
 mod app_armor_profile;
-mod capabilities_baseline;
-mod capabilities_restricted;
+pub mod capabilities_baseline;
+pub mod capabilities_restricted;
 mod host_namespaces;
 mod host_path_volumes;
 mod host_ports;
 mod host_probes_and_host_lifecycle;
-mod privileged;
+pub mod privileged;
 mod proc_mount;
 mod proc_mount_restricted;
 mod restricted_volumes;

@@ -3,8 +3,10 @@
 use super::message::containers_phrase;
 use super::{names_where, since, Check, CheckInput, CheckLevel, Violation};
 
+pub const ID: &str = "privileged";
+
 pub const CHECK: Check = Check {
-    id: "privileged",
+    id: ID,
     level: CheckLevel::Baseline,
     versions: &[since(0, privileged_1_0)],
 };

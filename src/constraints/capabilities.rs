@@ -18,8 +18,10 @@ pub struct CapabilitiesConstraint {
     pub required_drop: Vec<String>,
 }
 
+pub const ID: &str = "capabilitiesConstraint";
+
 pub const CONSTRAINT: Constraint = Constraint {
-    id: "capabilitiesConstraint",
+    id: ID,
     configured: |c| c.capabilities.is_some(),
     evaluate,
     prepare,
@@ -76,12 +78,42 @@ fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     Ok(())
 }
 
+impl CapabilitiesConstraint {
+    /// The added capabilities (normalised) this constraint refuses, sorted, without repeats.
+    pub fn forbidden_adds<'n>(&self, added: &'n [String]) -> Vec<&'n str> {
+        let any_allowed = self
+            .allowed_add
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|c| c == "*"));
+        if any_allowed {
+            return Vec::new();
+        }
+        let allowed = self.allowed_add.as_deref().unwrap_or_default();
+        let mut forbidden: Vec<&str> = added
+            .iter()
+            .filter(|a| !allowed.contains(a))
+            .map(String::as_str)
+            .collect();
+        forbidden.sort_unstable();
+        forbidden.dedup();
+        forbidden
+    }
+
+    /// The required drops (normalised) missing from `dropped`; none when it drops ALL.
+    pub fn missing_drops(&self, dropped: &[String]) -> Vec<&str> {
+        if dropped.iter().any(|d| d == "ALL") {
+            return Vec::new();
+        }
+        self.required_drop
+            .iter()
+            .filter(|r| !dropped.contains(r))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Violation> {
     let setting = constraints.capabilities.as_ref()?;
-    let any_allowed = setting
-        .allowed_add
-        .as_ref()
-        .is_none_or(|a| a.iter().any(|c| c == "*"));
     let mut details = Vec::new();
     for c in input.containers() {
         let caps = c.context().and_then(|sc| sc.capabilities.as_ref());
@@ -91,42 +123,27 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
         let dropped: Vec<String> = caps
             .map(|k| k.drop.iter().map(|d| normalize(d)).collect())
             .unwrap_or_default();
-        if !any_allowed {
+        let forbidden = setting.forbidden_adds(&added);
+        if !forbidden.is_empty() {
             let allowed = setting.allowed_add.as_deref().unwrap_or_default();
-            let mut forbidden: Vec<&str> = added
-                .iter()
-                .filter(|a| !allowed.contains(a))
-                .map(String::as_str)
-                .collect();
-            forbidden.sort_unstable();
-            forbidden.dedup();
-            if !forbidden.is_empty() {
-                details.push(format!(
-                    "{} must not add {} to securityContext.capabilities.add (allowed: {})",
-                    container_subject(c.name),
-                    join_quoted(&forbidden),
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        join_quoted(allowed)
-                    }
-                ));
-            }
+            details.push(format!(
+                "{} must not add {} to securityContext.capabilities.add (allowed: {})",
+                container_subject(c.name),
+                join_quoted(&forbidden),
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    join_quoted(allowed)
+                }
+            ));
         }
-        if !dropped.iter().any(|d| d == "ALL") {
-            let missing: Vec<&str> = setting
-                .required_drop
-                .iter()
-                .filter(|r| !dropped.contains(r))
-                .map(String::as_str)
-                .collect();
-            if !missing.is_empty() {
-                details.push(format!(
-                    "{} must drop {} in securityContext.capabilities.drop",
-                    container_subject(c.name),
-                    join_quoted(&missing)
-                ));
-            }
+        let missing = setting.missing_drops(&dropped);
+        if !missing.is_empty() {
+            details.push(format!(
+                "{} must drop {} in securityContext.capabilities.drop",
+                container_subject(c.name),
+                join_quoted(&missing)
+            ));
         }
     }
     violation("capabilities", details)

@@ -19,7 +19,9 @@ mod seccomp;
 mod supplemental_groups;
 mod sysctls;
 
-pub use capabilities::{normalize as normalize_capability, CapabilitiesConstraint};
+pub use capabilities::{
+    normalize as normalize_capability, CapabilitiesConstraint, ID as CAPABILITIES_CONSTRAINT,
+};
 pub use id_range::{GroupRule, GroupRuleSetting, IdRange, UserRule, UserRuleSetting};
 pub use image_user::{ImageUserSetting, OnImageError};
 pub use profile::{ProfileConstraint, ProfileType};
