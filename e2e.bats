@@ -200,3 +200,33 @@ CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535
   [ "$status" -ne 0 ]
   assert_output_has 'podSecurityPolicy.spec.hostNetwrk: unknown field'
 }
+
+# imageUser: the image's USER, looked up through the oci host capability; kwctl replays the
+# recorded answers (--replay-host-capabilities-interactions), in order.
+@test "imageUser: runAsNonRoot with a root image and a named USER is rejected with the kubelet's reasons" {
+  run kw run --allow-context-aware --replay-host-capabilities-interactions test_data/sessions/image_users_storefront.yml \
+    --request-path test_data/deployment_image_users.json --settings-json '{"imageUser":{}}' "$POLICY"
+  assert_denied
+  assert_output_has 'container \"web\" sets runAsNonRoot=true but image \"docker.io/library/nginx:1.27.3\" (no USER, so root) runs as root'
+  assert_output_has 'container has runAsNonRoot and image will run as root'
+  assert_output_has 'names the user \"nobody\", not a uid'
+}
+
+@test "imageUser: a pod that sets runAsUser itself asks the host nothing" {
+  # The session has no exchange: a lookup would fail and reject.
+  run kw run --allow-context-aware --replay-host-capabilities-interactions test_data/sessions/no_host_calls.yml \
+    --request-path test_data/pod_restricted_compliant.json --settings-json '{"imageUser":{}}' "$POLICY"
+  assert_allowed
+}
+
+@test "imageUser: an unreadable image rejects by default and warns with onError: accept" {
+  run kw run --allow-context-aware --replay-host-capabilities-interactions test_data/sessions/image_user_unauthorized.yml \
+    --request-path test_data/pod_image_user_private_registry.json --settings-json '{"imageUser":{}}' "$POLICY"
+  assert_denied
+  assert_output_has 'cannot check the user of image \"registry.internal.example/finance/billing:4.2.0\" (container \"billing\")'
+  assert_output_has 'authentication required'
+  run kw run --allow-context-aware --replay-host-capabilities-interactions test_data/sessions/image_user_unauthorized.yml \
+    --request-path test_data/pod_image_user_private_registry.json --settings-json '{"imageUser":{"onError":"accept"}}' "$POLICY"
+  assert_allowed
+  assert_output_has 'was not checked (imageUser.onError: accept)'
+}

@@ -1,6 +1,13 @@
 //! From an admission request to a decision, independent of any host: the waPC entry points in
 //! `lib.rs`, tests and other front ends all call `validate` here.
+//!
+//! What the request does not say (a namespace's labels, whether a user may use something) is
+//! asked of a `ClusterContext`, only when the decision needs it: `validate_with` and
+//! `decide_with` take one; `validate` and `decide` pass `NoContext`, for front ends without a
+//! host. A question the context cannot answer rejects the request, naming what failed.
 
+use crate::context::{ClusterContext, NoContext};
+use crate::image_user::ImageUsers;
 use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
 use crate::settings::Settings;
@@ -9,6 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The fields of a Kubernetes AdmissionRequest that the decision depends on.
@@ -19,8 +27,38 @@ pub struct AdmissionRequest {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
+    /// The object's name; empty when the API server generates it.
+    #[serde(deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The request's namespace; empty for cluster-scoped objects.
+    #[serde(deserialize_with = "null_as_default")]
+    pub namespace: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub user_info: UserInfo,
     pub object: Value,
     pub old_object: Value,
+}
+
+/// Who sent the request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserInfo {
+    #[serde(deserialize_with = "null_as_default")]
+    pub username: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub uid: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub groups: Vec<String>,
+}
+
+/// `null` where API clients may send it (a generated name, a cluster-scoped namespace) reads
+/// as the empty value; a value of another type is still an error.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +113,23 @@ pub enum Decision {
     },
 }
 
+/// A decision and the annotations it asks the API server to record in the audit log (Pod
+/// Security Admission's `audit-violations`, for instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub audit_annotations: BTreeMap<String, String>,
+}
+
+impl From<Decision> for Outcome {
+    fn from(decision: Decision) -> Outcome {
+        Outcome {
+            decision,
+            audit_annotations: BTreeMap::new(),
+        }
+    }
+}
+
 impl Decision {
     /// Accepted, with nothing to say.
     pub fn accept() -> Decision {
@@ -92,17 +147,24 @@ impl Decision {
     }
 }
 
-/// Decides on a raw `validate` payload. Never panics: anything unreadable is a rejection that
-/// says what could not be read.
+/// Decides on a raw `validate` payload without a cluster to ask (see `validate_with`).
 pub fn validate(payload: &[u8]) -> Decision {
+    validate_with(payload, &NoContext).decision
+}
+
+/// Decides on a raw `validate` payload, asking `context` what the request does not say. Never
+/// panics: anything unreadable is a rejection that says what could not be read.
+pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
     let payload: ValidationPayload = match serde_json::from_slice(payload) {
         Ok(p) => p,
-        Err(e) => return Decision::reject(format!("cannot read the admission request: {e}")),
+        Err(e) => {
+            return Decision::reject(format!("cannot read the admission request: {e}")).into()
+        }
     };
     let settings = payload.settings.map_or("null", RawValue::get);
     match compiled_policy(settings) {
-        Ok(policy) => decide(&policy, &payload.request),
-        Err(e) => Decision::reject(e),
+        Ok(policy) => decide_with(&policy, &payload.request, context),
+        Err(e) => Decision::reject(e).into(),
     }
 }
 
@@ -116,7 +178,25 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
     }
 }
 
+/// The decision on a request without a cluster to ask (see `decide_with`).
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
+    decide_with(policy, request, &NoContext).decision
+}
+
+/// The decision on a request; `context` is asked only for what the decision needs.
+pub fn decide_with(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Outcome {
+    decide_workload(policy, request, context).into()
+}
+
+fn decide_workload(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Decision {
     let Some(kind) = workload_kind(request) else {
         return Decision::accept();
     };
@@ -130,7 +210,7 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     if !request.sub_resource.is_empty() && !ephemeral_update {
         return Decision::accept();
     }
-    let pod = match read_pod(kind, &request.object) {
+    let mut pod = match read_pod(kind, &request.object) {
         Ok(Some(pod)) => pod,
         Ok(None) => return Decision::accept(),
         Err(e) => {
@@ -152,6 +232,13 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             }
         }
     }
+    // The users of the images that some rule must judge (`imageUser`), each image asked once
+    // for the request, the mutated object included.
+    let mut image_users = ImageUsers::default();
+    let lookup = image_users.attach(policy, &mut pod, context);
+    if let Some(message) = lookup.rejection {
+        return Decision::reject(message);
+    }
     let verdict = policy.evaluate(&pod);
     // Pods are immutable where it matters, so only their creation is mutated; controllers'
     // templates can be mutated on every write.
@@ -168,13 +255,26 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
-                Ok(Some(fixed)) => {
-                    let fixed_verdict = policy.evaluate(&fixed);
+                Ok(Some(mut fixed)) => {
+                    let fixed_lookup = image_users.attach(policy, &mut fixed, context);
+                    let fixed_verdict = match fixed_lookup.rejection {
+                        Some(message) => Err(message),
+                        None => Ok(policy.evaluate(&fixed)),
+                    };
+                    let fixed_rejected = fixed_verdict
+                        .as_ref()
+                        .map_or(true, |v| v.rejection.is_some());
                     // Defaults never turn an admitted object into a rejected one.
-                    if verdict.rejection.is_none() && fixed_verdict.rejection.is_some() {
-                        decision(verdict, None)
+                    if verdict.rejection.is_none() && fixed_rejected {
+                        with_warnings(decision(verdict, None), lookup.warnings)
                     } else {
-                        decision(fixed_verdict, Some(mutated))
+                        match fixed_verdict {
+                            Err(message) => Decision::reject(message),
+                            // The lookups of the mutated object cover every image it needs.
+                            Ok(v) => {
+                                with_warnings(decision(v, Some(mutated)), fixed_lookup.warnings)
+                            }
+                        }
                     }
                 }
                 _ => Decision::reject(format!(
@@ -185,7 +285,17 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             };
         }
     }
-    decision(verdict, None)
+    with_warnings(decision(verdict, None), lookup.warnings)
+}
+
+/// `decision` with `extra` warnings after its own.
+fn with_warnings(mut decision: Decision, extra: Vec<String>) -> Decision {
+    match &mut decision {
+        Decision::Accept { warnings, .. } | Decision::Reject { warnings, .. } => {
+            warnings.extend(extra)
+        }
+    }
+    decision
 }
 
 /// The acceptance of an UPDATE that changes nothing the rules read. What the object still

@@ -5,6 +5,9 @@
 //! (capabilities, privileged, allowPrivilegeEscalation, readOnlyRootFilesystem, procMount) and some
 //! only on the pod (fsGroup, supplementalGroups, sysctls).
 
+use crate::image_user::ImageUser;
+use std::rc::Rc;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SeLinuxOptions<'a> {
     pub user: &'a str,
@@ -92,6 +95,35 @@ pub struct EffectiveSecurityContext<'a> {
     pub allow_privilege_escalation: Option<bool>,
     pub read_only_root_filesystem: Option<bool>,
     pub proc_mount: Option<&'a str>,
+    /// The user the container's image runs as, when the manifest sets no runAsUser and the
+    /// `imageUser` setting had it looked up; `None` when it was not (or could not be) read.
+    pub image_user: Option<Rc<ImageUser>>,
+}
+
+impl EffectiveSecurityContext<'_> {
+    /// The uid the container runs as: the manifest's runAsUser, else its image's numeric user
+    /// when that was looked up. Pod Security Standards checks never use this: they judge the
+    /// manifest alone, exactly as upstream.
+    pub fn run_as_user_or_image(&self) -> Option<i64> {
+        self.common
+            .run_as_user
+            .or_else(|| self.image_user.as_ref()?.uid)
+    }
+
+    /// The gid the container runs as: the manifest's runAsGroup, else its image's numeric group.
+    pub fn run_as_group_or_image(&self) -> Option<i64> {
+        self.common
+            .run_as_group
+            .or_else(|| self.image_user.as_ref()?.gid)
+    }
+
+    /// The image that decides `field` when the manifest leaves it unset, for messages.
+    pub fn image_deciding(&self, manifest_value: Option<i64>) -> Option<&ImageUser> {
+        if manifest_value.is_some() {
+            return None;
+        }
+        self.image_user.as_deref()
+    }
 }
 
 impl<'a> Profile<'a> {
@@ -146,6 +178,7 @@ impl<'a> EffectiveSecurityContext<'a> {
                 allow_privilege_escalation: c.allow_privilege_escalation,
                 read_only_root_filesystem: c.read_only_root_filesystem,
                 proc_mount: c.proc_mount,
+                image_user: None,
             },
             None => EffectiveSecurityContext {
                 common: pod_common,

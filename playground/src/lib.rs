@@ -24,6 +24,8 @@ pub struct Report {
     pub settings_error: Option<String>,
     /// Why (part of) the manifests could not be read.
     pub manifests_error: Option<String>,
+    /// What the page could not do as the policy would, e.g. look up an image's user.
+    pub settings_notes: Vec<String>,
     pub results: Vec<WorkloadResult>,
 }
 
@@ -58,7 +60,7 @@ pub fn evaluate(manifests: &str, settings: &str) -> String {
 
 pub fn evaluate_report(manifests: &str, settings: &str) -> Report {
     let mut report = Report::default();
-    let policy = match read_settings(settings) {
+    let policy = match read_settings(settings, &mut report.settings_notes) {
         Ok(p) => p,
         Err(e) => {
             report.settings_error = Some(e);
@@ -73,7 +75,10 @@ pub fn evaluate_report(manifests: &str, settings: &str) -> Report {
     report
 }
 
-fn read_settings(text: &str) -> Result<Policy, String> {
+/// The note shown when the settings turn on `imageUser`.
+pub const IMAGE_USER_NOT_CHECKED: &str = "imageUser: the images' USER was not checked: the playground cannot reach registries, so containers that set no runAsUser are judged on their manifest alone (the policy looks each image up through its host)";
+
+fn read_settings(text: &str, notes: &mut Vec<String>) -> Result<Policy, String> {
     let value: Value = if text.trim().is_empty() {
         Value::Null
     } else {
@@ -81,12 +86,22 @@ fn read_settings(text: &str) -> Result<Policy, String> {
             .map_err(|e| format!("settings are not valid YAML or JSON: {e}"))?
     };
     // A PodSecurityPolicy pasted as it is stands for the settings `podSecurityPolicy: <it>`.
-    let value = if value.get("kind").and_then(Value::as_str) == Some("PodSecurityPolicy") {
+    let mut value = if value.get("kind").and_then(Value::as_str) == Some("PodSecurityPolicy") {
         serde_json::json!({ "podSecurityPolicy": value })
     } else {
         value
     };
-    Ok(Policy::new(Settings::from_value(&value)?))
+    let settings = Settings::from_value(&value)?;
+    // The page has no registry to ask: rather than guess, or reject every container for a
+    // lookup it cannot make, it leaves the image's user out and says so.
+    if settings.constraints.image_user.is_some() {
+        if let Some(map) = value.as_object_mut() {
+            map.remove("imageUser");
+        }
+        notes.push(IMAGE_USER_NOT_CHECKED.to_string());
+        return Ok(Policy::new(Settings::from_value(&value)?));
+    }
+    Ok(Policy::new(settings))
 }
 
 fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
@@ -328,6 +343,21 @@ spec:
             .settings_error
             .unwrap()
             .contains("podSecurityPolicy.spec.hostNetwrk: unknown field"));
+    }
+
+    #[test]
+    fn the_image_user_is_said_to_be_unchecked_not_guessed() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: web\n    image: nginx\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+        let report = evaluate_report(pod, "imageUser: {}");
+        assert_eq!(report.settings_notes, [IMAGE_USER_NOT_CHECKED]);
+        assert!(report.results[0].allowed, "{:?}", report.results[0]);
+        // Without the setting there is nothing to say; bad imageUser settings are still errors.
+        assert!(evaluate_report(pod, "{}").settings_notes.is_empty());
+        let bad = evaluate_report(pod, "imageUser: {onError: maybe}");
+        assert!(bad
+            .settings_error
+            .unwrap()
+            .contains("unknown variant `maybe`"));
     }
 
     #[test]

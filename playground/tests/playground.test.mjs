@@ -149,6 +149,20 @@ spec:
   await page.close();
 });
 
+test("imageUser: the page says the images' USER was not checked instead of guessing", { skip }, async () => {
+  const { page, errors } = await openPage();
+  await evaluate(page, COMPLIANT, "imageUser: {}");
+  await page.waitForSelector("#settings-notes:not([hidden])");
+  const note = await page.textContent("#settings-notes");
+  assert.match(note, /USER was not checked: the playground cannot reach registries/);
+  assert.equal(await page.getAttribute(".card", "data-verdict"), "ALLOWED");
+  // Without imageUser there is no note.
+  await evaluate(page, COMPLIANT, "level: restricted");
+  await page.waitForSelector("#settings-notes[hidden]", { state: "attached" });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("invalid YAML and invalid settings are shown next to their input", { skip }, async () => {
   const { page } = await openPage();
   await evaluate(page, "kind: [unclosed", "level: restricted");

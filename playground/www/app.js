@@ -184,6 +184,7 @@ function run() {
     return;
   }
   showError("settings-error", report.settingsError);
+  showError("settings-notes", (report.settingsNotes || []).join("\n"));
   showError("manifests-error", report.manifestsError);
   const results = $("results");
   results.replaceChildren(...report.results.map(card));

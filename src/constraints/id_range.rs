@@ -140,3 +140,17 @@ pub(crate) fn id_problem(
 
 /// For fields that exist on both the container and the pod.
 pub(crate) const UNSET_ON_BOTH: &str = " (it is set on neither the container nor the pod)";
+
+/// What the image said when it, not the manifest, decided the value judged (see `imageUser`):
+/// ` (from image "x" (USER "0"); the manifest sets none)`, or that it gave no numeric id
+/// either; empty when the manifest decided or the image was not looked up.
+pub(crate) fn image_note(
+    image: Option<&crate::image_user::ImageUser>,
+    judged: Option<i64>,
+) -> String {
+    match (image, judged) {
+        (Some(image), Some(_)) => format!(" (from {}; the manifest sets none)", image.describe()),
+        (Some(image), None) => format!(" ({} gives no numeric id either)", image.describe()),
+        (None, _) => String::new(),
+    }
+}

@@ -20,6 +20,7 @@ mod host_network;
 mod host_pid;
 mod host_ports;
 mod id_range;
+pub mod image_user;
 mod privileged;
 mod profile;
 mod read_only_root_filesystem;
@@ -40,6 +41,7 @@ pub use capabilities::{
 };
 pub use host_ports::PortRange;
 pub use id_range::{GroupRule, GroupRuleSetting, IdRange, UserRule, UserRuleSetting};
+pub use image_user::{ImageUserSetting, OnImageError};
 pub use profile::{DefaultProfile, ProfileConstraint, ProfileType};
 pub use runtime_class::RuntimeClassConstraint;
 pub use se_linux::SeLinuxConstraint;
@@ -80,6 +82,7 @@ pub struct Constraints {
     pub allow_privilege_escalation: Option<bool>,
     /// Not a constraint: what mutation sets where a container sets no allowPrivilegeEscalation.
     pub default_allow_privilege_escalation: Option<bool>,
+    pub image_user: Option<ImageUserSetting>,
 }
 
 /// The settings keys of `Constraints`, as written.
@@ -107,6 +110,7 @@ pub const KEYS: &[&str] = &[
     "privileged",
     "allowPrivilegeEscalation",
     "defaultAllowPrivilegeEscalation",
+    "imageUser",
 ];
 
 pub type ConstraintFn = fn(&CheckInput<'_, '_>, &Constraints) -> Option<Violation>;
@@ -144,6 +148,7 @@ pub const CONSTRAINTS: &[Constraint] = &[
     runtime_class::CONSTRAINT,
     privileged::CONSTRAINT,
     allow_privilege_escalation::CONSTRAINT,
+    image_user::CONSTRAINT,
 ];
 
 pub fn is_known(id: &str) -> bool {

@@ -1,7 +1,7 @@
 //! `runAsGroup`: MustRunAs pins every container's effective GID to ranges; MayRunAs only checks
 //! a GID that is set.
 
-use super::id_range::{check_ranges, id_problem, GroupRule, UNSET_ON_BOTH};
+use super::id_range::{check_ranges, id_problem, image_note, GroupRule, UNSET_ON_BOTH};
 use super::{container_subject, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
 
@@ -30,12 +30,18 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
         .filter_map(|c| {
             id_problem(
                 "runAsGroup",
-                c.effective.common.run_as_group,
+                c.effective.run_as_group_or_image(),
                 &setting.ranges,
                 required,
                 UNSET_ON_BOTH,
             )
-            .map(|p| format!("{} {p}", container_subject(c.name)))
+            .map(|p| {
+                let from_image = image_note(
+                    c.effective.image_deciding(c.effective.common.run_as_group),
+                    c.effective.run_as_group_or_image(),
+                );
+                format!("{} {p}{from_image}", container_subject(c.name))
+            })
         })
         .collect();
     violation("runAsGroup", details)

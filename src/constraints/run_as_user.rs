@@ -2,7 +2,7 @@
 //! requires runAsNonRoot=true or a non-zero UID, and never UID 0 (with runAsNonRoot=true the
 //! kubelet refuses to start such a container; PodSecurityPolicy rejected it).
 
-use super::id_range::{check_ranges, id_problem, UserRule, UNSET_ON_BOTH};
+use super::id_range::{check_ranges, id_problem, image_note, UserRule, UNSET_ON_BOTH};
 use super::{container_subject, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
 
@@ -20,7 +20,9 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
     let setting = constraints.run_as_user.as_ref()?;
     let mut details = Vec::new();
     for c in input.containers() {
-        let sc = &c.effective.common;
+        // With `imageUser`, a container that sets no runAsUser runs as its image's uid.
+        let mut sc = c.effective.common;
+        sc.run_as_user = c.effective.run_as_user_or_image();
         let problem = match setting.rule {
             UserRule::RunAsAny => None,
             UserRule::MustRunAs => id_problem(
@@ -47,7 +49,11 @@ fn evaluate(input: &CheckInput<'_, '_>, constraints: &Constraints) -> Option<Vio
             }
         };
         if let Some(p) = problem {
-            details.push(format!("{} {p}", container_subject(c.name)));
+            let from_image = image_note(
+                c.effective.image_deciding(c.effective.common.run_as_user),
+                sc.run_as_user,
+            );
+            details.push(format!("{} {p}{from_image}", container_subject(c.name)));
         }
     }
     violation("runAsUser", details)
