@@ -42,8 +42,11 @@ conformance: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace \
 		--test conformance_wasm --test mutation_properties -- --nocapture
 
-e2e-tests: setup policy.wasm runner
-	KWCTL="$(KWCTL)" bats e2e.bats
+# The real kwctl grants context-aware access (--allow-context-aware) only to what the module's
+# metadata declares, so with kwctl installed the annotated module is the one tested.
+E2E_POLICY := $(if $(shell command -v kwctl 2>/dev/null),annotated-policy.wasm,policy.wasm)
+e2e-tests: setup $(E2E_POLICY) runner
+	KWCTL="$(KWCTL)" POLICY="$(E2E_POLICY)" bats e2e.bats
 
 # The browser playground (playground/): build it, serve it, test it in headless Chromium.
 playground:

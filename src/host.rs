@@ -33,12 +33,17 @@ fn host_call<T: for<'de> Deserialize<'de>>(
 ) -> Result<T, ContextError> {
     let payload =
         serde_json::to_vec(request).map_err(|e| ContextError::new(subject(), e.to_string()))?;
-    let answer = wapc_guest::host_call("kubewarden", namespace, operation, &payload)
-        .map_err(|e| ContextError::new(subject(), format!("{namespace}.{operation}: {e}")))?;
+    let answer =
+        wapc_guest::host_call("kubewarden", namespace, operation, &payload).map_err(|e| {
+            ContextError::new(
+                subject(),
+                format!("error invoking host capability {namespace}.{operation}: {e}"),
+            )
+        })?;
     serde_json::from_slice(&answer).map_err(|e| {
         ContextError::new(
             subject(),
-            format!("the host's answer is not what {namespace}.{operation} returns: {e}"),
+            format!("error deserializing the {namespace}.{operation} answer: {e}"),
         )
     })
 }

@@ -15,6 +15,7 @@ pub mod host;
 pub mod image_user;
 pub mod level;
 pub mod mutation;
+pub mod namespace;
 pub mod pod;
 pub mod pod_security_policy;
 pub mod policy;

@@ -6,8 +6,12 @@ use crate::checks::registry::{self, ResolvedCheck};
 use crate::checks::{CheckFn, CheckInput, Violation};
 use crate::constraints::{ConstraintFn, Constraints, CONSTRAINTS};
 use crate::level::{Level, Version};
+use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
 use crate::settings::{Exemption, Settings};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 #[derive(Clone, Copy)]
 enum Rule {
@@ -31,6 +35,9 @@ struct Plan {
     rules: Vec<PlannedRule>,
 }
 
+/// How many per-namespace policies are kept built.
+const MAX_NAMESPACE_POLICIES: usize = 64;
+
 pub struct Policy {
     mutate: bool,
     judge_every_update: bool,
@@ -38,6 +45,13 @@ pub struct Policy {
     constraints: Constraints,
     enforce: Plan,
     warn: Option<Plan>,
+    audit: Option<Plan>,
+    /// `namespaceLabels: true`: the request namespace's labels choose the levels.
+    namespace_labels: bool,
+    /// The settings this policy was built from, for the policies of namespace levels.
+    settings: Settings,
+    /// The policy for each combination of namespace levels seen, built once.
+    per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
 }
 
 /// One rule's violation.
@@ -54,6 +68,8 @@ pub struct Verdict {
     pub rejection: Option<String>,
     /// The warn level's violations that the rejection does not already report.
     pub warning: Option<String>,
+    /// The audit level's violations, all of them, for the audit log.
+    pub audit: Option<String>,
 }
 
 fn plan(
@@ -104,14 +120,86 @@ impl Policy {
         let warn = settings
             .warn
             .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
+        // A privileged audit level can find nothing.
+        let audit = settings
+            .audit
+            .filter(|a| a.level != Level::Privileged)
+            .map(|a| plan(a.level, a.version, &[], &settings.exemptions));
         Policy {
             mutate: settings.mutate,
             judge_every_update: settings.judge_every_update,
-            exemptions: settings.exemptions,
-            constraints: settings.constraints,
+            exemptions: settings.exemptions.clone(),
+            constraints: settings.constraints.clone(),
             enforce,
             warn,
+            audit,
+            namespace_labels: settings.namespace_labels,
+            settings,
+            per_namespace: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Whether the request namespace's Pod Security labels choose the levels.
+    pub fn reads_namespace_labels(&self) -> bool {
+        self.namespace_labels
+    }
+
+    /// The levels for a namespace without Pod Security labels: the settings' own, as PSA's
+    /// AdmissionConfiguration defaults (privileged:latest for an absent warn or audit).
+    pub fn namespace_defaults(&self) -> NamespacePolicy {
+        let mode = |m: Option<crate::settings::WarnLevel>| {
+            m.map_or(LevelVersion::PRIVILEGED_LATEST, |m| LevelVersion {
+                level: m.level,
+                version: m.version,
+            })
+        };
+        NamespacePolicy {
+            enforce: LevelVersion {
+                level: self.settings.level,
+                version: self.settings.version,
+            },
+            warn: mode(self.settings.warn),
+            audit: mode(self.settings.audit),
+        }
+    }
+
+    /// This policy with a namespace's levels instead of the settings' (constraints, exemptions
+    /// and the rest unchanged), built once per combination of levels.
+    pub fn for_namespace(&self, levels: NamespacePolicy) -> Rc<Policy> {
+        if let Some(policy) = self.per_namespace.borrow().get(&levels) {
+            return Rc::clone(policy);
+        }
+        let mut settings = self.settings.clone();
+        settings.level = levels.enforce.level;
+        settings.version = levels.enforce.version;
+        let mode = |lv: LevelVersion| {
+            (lv.level != Level::Privileged).then_some(crate::settings::WarnLevel {
+                level: lv.level,
+                version: lv.version,
+            })
+        };
+        settings.warn = mode(levels.warn);
+        settings.audit = mode(levels.audit);
+        settings.namespace_labels = false;
+        let policy = Rc::new(Policy::new(settings));
+        let mut cache = self.per_namespace.borrow_mut();
+        // Labels are written by namespace owners: any number of versions can be spelt, so
+        // the cache is bounded rather than grown for each.
+        if cache.len() >= MAX_NAMESPACE_POLICIES {
+            cache.clear();
+        }
+        cache.insert(levels, Rc::clone(&policy));
+        policy
+    }
+
+    /// The reasons (without details) the enforced level and constraints reject a pod for, as
+    /// PSA's `ForbiddenReason` names them when it checks existing pods.
+    pub fn rejection_reasons(&self, pod: &Pod<'_>) -> Vec<&'static str> {
+        let all: Vec<&Container> = pod.containers.iter().collect();
+        self.run(&self.enforce, pod, &all)
+            .into_iter()
+            .map(|f| f.violation.reason)
+            .collect()
     }
 
     pub fn label(&self) -> &str {
@@ -212,10 +300,15 @@ impl Policy {
             findings.retain(|f| !enforced.iter().any(|e| e.violation == f.violation));
             (!findings.is_empty()).then(|| message("would violate", &plan.label, &findings))
         });
+        let audit = self.audit.as_ref().and_then(|plan| {
+            let findings = self.run(plan, pod, &all);
+            (!findings.is_empty()).then(|| message("would violate", &plan.label, &findings))
+        });
         Verdict {
             rejection: (!enforced.is_empty())
                 .then(|| message("violates", &self.enforce.label, &enforced)),
             warning,
+            audit,
         }
     }
 }

@@ -55,7 +55,27 @@ fn metadata_covers_every_supported_kind_on_create_and_update() {
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
     // The policy can mutate (with `mutate: true`); with `mutate: false` it never does.
     assert_eq!(metadata["mutating"], true);
-    assert_eq!(metadata["contextAware"], false);
+    // Read through host capabilities, only when a decision needs them.
+    let resources: Vec<(String, String)> = metadata["contextAwareResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["apiVersion"].as_str().unwrap().to_string(),
+                r["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for resource in [("v1", "Namespace"), ("v1", "Pod")] {
+        assert!(
+            resources.contains(&(resource.0.to_string(), resource.1.to_string())),
+            "{resource:?} missing from contextAwareResources"
+        );
+    }
+    for op in ["CREATE", "UPDATE"] {
+        assert!(rules.contains(&("".to_string(), "namespaces".to_string(), op.to_string())));
+    }
     assert_eq!(metadata["backgroundAudit"], true);
 }
 
