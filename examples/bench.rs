@@ -352,6 +352,64 @@ fn main() {
     );
     policy.set_host_capabilities(HostCapabilities::default());
 
+    // (g) imageUser: a Deployment of five containers whose manifest sets no runAsUser, four
+    // distinct images looked up through the host (a replayed kwctl session with real image
+    // configurations), next to the same request with runAsUser set, which needs no lookup.
+    let storefront: Value = serde_json::from_slice(
+        &std::fs::read("test_data/deployment_image_users.json")
+            .expect("run from the repository root"),
+    )
+    .unwrap();
+    let image_settings = json!({"imageUser": {}});
+    let looked_up = payload(&storefront, &image_settings);
+    let mut pinned_request = storefront.clone();
+    pinned_request["object"]["spec"]["template"]["spec"]["securityContext"]["runAsUser"] =
+        json!(65532);
+    let pinned = payload(&pinned_request, &image_settings);
+    policy.set_host_capabilities(HostCapabilities {
+        allow_context_aware: true,
+        replay: Some(
+            ReplaySession::from_file("test_data/sessions/image_users_storefront.yml")
+                .expect("the image session parses"),
+        ),
+    });
+    rewind();
+    let answer: Value =
+        serde_json::from_slice(&policy.call("validate", &looked_up).unwrap()).unwrap();
+    assert_eq!(
+        answer["accepted"], false,
+        "(g): the root image is refused: {answer}"
+    );
+    let replayed = || {
+        policy
+            .host_capabilities()
+            .replay
+            .as_ref()
+            .map(|s| s.replayed())
+    };
+    assert_eq!(replayed(), Some(4), "(g) asks each distinct image once");
+    let with_lookups = measure(5000, || {
+        rewind();
+        call(&policy, "validate", &looked_up)
+    });
+    rewind();
+    let answer: Value = serde_json::from_slice(&policy.call("validate", &pinned).unwrap()).unwrap();
+    assert_eq!(answer["accepted"], true, "(g'): {answer}");
+    assert_eq!(replayed(), Some(0), "(g') asks nothing");
+    let without = measure(5000, || call(&policy, "validate", &pinned));
+    println!(
+        "{:<34} {:>11.1} {:>11.1} {:>12} {:>8} {:>12}",
+        "(g) imageUser, 4 image lookups", with_lookups.median, with_lookups.mean, "-", "-", "-"
+    );
+    println!(
+        "{:<34} {:>11.1} {:>11.1}   ({:.2}x: the lookups, answered by the replayed session)",
+        "(g') the same, runAsUser set",
+        without.median,
+        without.mean,
+        with_lookups.median / without.median
+    );
+    policy.set_host_capabilities(HostCapabilities::default());
+
     let settings = serde_json::to_vec(&full_settings()).unwrap();
     let ours = measure(5000, || call(&policy, "validate_settings", &settings));
     let base = measure(5000, || call(&floor, "validate_settings", &settings));
