@@ -1,7 +1,11 @@
 //! From an admission request to a decision, independent of any host: the waPC entry points in
 //! `lib.rs`, tests and other front ends all call `validate` here.
 
+use crate::context::{ClusterContext, NoContext};
+use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
+use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome};
+use crate::scope::AdmissionScope;
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
 use serde::Deserialize;
@@ -18,8 +22,32 @@ pub struct AdmissionRequest {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
+    pub namespace: String,
+    pub user_info: UserInfo,
     pub object: Value,
     pub old_object: Value,
+}
+
+/// Who sends the request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserInfo {
+    pub username: String,
+    pub groups: Vec<String>,
+}
+
+impl AdmissionRequest {
+    /// The request's namespace, or the object's own when the request leaves it out.
+    pub fn namespace(&self) -> &str {
+        if !self.namespace.is_empty() {
+            return &self.namespace;
+        }
+        self.object
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,7 +143,19 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
     }
 }
 
+/// Decides without host capabilities: a policy with profiles fails closed when its base
+/// settings reject.
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
+    decide_with(policy, request, &NoContext)
+}
+
+/// Decides, asking `context` only what the decision needs: whether a profile is granted, when
+/// the base settings reject.
+pub fn decide_with(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Decision {
     let Some(kind) = workload_kind(request) else {
         return Decision::accept();
     };
@@ -149,14 +189,54 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
             }
         }
     }
-    let verdict = policy.evaluate(&pod);
+    let scope = AdmissionScope::new(
+        &request.user_info.username,
+        &request.user_info.groups,
+        request.namespace(),
+        &pod,
+    );
+    let decision = judge(&policy.in_scope(&scope), request, kind, &pod);
+    match decision {
+        Decision::Reject { message, warnings } if !policy.profiles().is_empty() => {
+            match try_profiles(policy.profiles(), &scope, &message, context, |profile| {
+                decide_with(profile, request, context)
+            }) {
+                ProfileOutcome::Admitted {
+                    profile,
+                    grantee,
+                    decision:
+                        Decision::Accept {
+                            warnings: own,
+                            mutated,
+                        },
+                } => {
+                    let mut warnings = vec![admitted_warning(&profile, &grantee, &message)];
+                    warnings.extend(own);
+                    Decision::Accept { warnings, mutated }
+                }
+                ProfileOutcome::Admitted { decision, .. } => decision,
+                ProfileOutcome::Rejected { message } => Decision::Reject { message, warnings },
+            }
+        }
+        decision => decision,
+    }
+}
+
+/// The decision of `policy` (already in the request's scope) on a pod it reads.
+fn judge(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    kind: WorkloadKind,
+    pod: &Pod<'_>,
+) -> Decision {
+    let verdict = policy.evaluate(pod);
     // Pods are immutable where it matters, so only their creation is mutated; controllers'
     // templates can be mutated on every write.
     let may_mutate = policy.mutates()
         && request.sub_resource.is_empty()
         && (request.operation != "UPDATE" || kind != WorkloadKind::Pod);
     if verdict.rejection.is_some() && may_mutate {
-        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, &pod) {
+        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, pod) {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {

@@ -135,6 +135,11 @@ pub struct Pod<'a> {
     pub os_name: Option<&'a str>,
     pub security_context: Option<PodSecurityContext<'a>>,
     pub volumes: Vec<Volume<'a>>,
+    /// `runtimeClassName`, when set.
+    pub runtime_class_name: Option<&'a str>,
+    /// `serviceAccountName`, or the deprecated `serviceAccount` when only that is set; `None`
+    /// when neither is (the pod then runs as `default`).
+    pub service_account_name: Option<&'a str>,
     /// Init containers, then containers, then ephemeral containers: Pod Security Admission's
     /// visiting order, which fixes the order of names in messages.
     pub containers: Vec<Container<'a>>,
@@ -207,6 +212,13 @@ impl<'a> Pod<'a> {
             os_name,
             security_context,
             volumes,
+            runtime_class_name: non_empty(str_field(spec, "runtimeClassName", spec_path)?),
+            // The API server reads the deprecated alias only when the new field is empty.
+            service_account_name: match non_empty(str_field(spec, "serviceAccountName", spec_path)?)
+            {
+                Some(name) => Some(name),
+                None => non_empty(str_field(spec, "serviceAccount", spec_path)?),
+            },
             containers,
         })
     }
@@ -226,6 +238,11 @@ impl<'a> Pod<'a> {
     pub fn in_user_namespace(&self) -> bool {
         self.host_users == Some(false)
     }
+}
+
+/// An empty string is how the API means "unset" for these names.
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|s| !s.is_empty())
 }
 
 fn read_annotations<'a>(

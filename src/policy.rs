@@ -1,13 +1,18 @@
 //! Settings turned into what evaluation needs: for the enforced level and the optional warn
 //! level, the resolved checks (and, enforced, the configured constraints), each with the
-//! exemptions that apply to it. Built once per settings document.
+//! exemptions that apply to it. Built once per settings document; when an exemption selects
+//! requests by who asks or where the pod runs, the plans are remade for each such request with
+//! the exemptions that select it (`Policy::in_scope`).
 
 use crate::checks::registry::{self, ResolvedCheck};
 use crate::checks::{CheckFn, CheckInput, Violation};
 use crate::constraints::{ConstraintFn, Constraints, CONSTRAINTS};
 use crate::level::{Level, Version};
 use crate::pod::{Container, Pod};
-use crate::settings::{Exemption, Settings};
+use crate::scope::AdmissionScope;
+use crate::settings::{Exemption, Settings, WarnLevel};
+use std::borrow::Cow;
+use std::rc::Rc;
 
 #[derive(Clone, Copy)]
 enum Rule {
@@ -15,6 +20,7 @@ enum Rule {
     Constraint(ConstraintFn),
 }
 
+#[derive(Clone)]
 struct PlannedRule {
     id: &'static str,
     rule: Rule,
@@ -25,18 +31,37 @@ struct PlannedRule {
 }
 
 /// The rules of one level (and version), in evaluation order.
+#[derive(Clone, Default)]
 struct Plan {
     /// `restricted:latest`, as messages print it.
     label: String,
     rules: Vec<PlannedRule>,
 }
 
+#[derive(Clone)]
 pub struct Policy {
     mutate: bool,
+    level: Level,
+    version: Version,
+    warn_level: Option<WarnLevel>,
+    /// The configured constraints, planned after the level's checks.
+    constraint_rules: Vec<(&'static str, Rule)>,
+    /// Every exemption of the settings.
+    all_exemptions: Rc<[Exemption]>,
+    /// The exemptions the plans were made with: those without who or where selectors, and,
+    /// in scope of a request, those that select it.
     exemptions: Vec<Exemption>,
     constraints: Constraints,
     enforce: Plan,
     warn: Option<Plan>,
+    profiles: Vec<Profile>,
+}
+
+/// A named policy that admits what the base policy rejects, for whoever may use it.
+#[derive(Clone)]
+pub struct Profile {
+    pub name: String,
+    pub policy: Rc<Policy>,
 }
 
 /// One rule's violation.
@@ -89,27 +114,88 @@ fn plan(
 
 impl Policy {
     pub fn new(settings: Settings) -> Policy {
-        let constraints: Vec<(&'static str, Rule)> = CONSTRAINTS
+        let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
             .iter()
             .filter(|c| (c.configured)(&settings.constraints))
             .map(|c| (c.id, Rule::Constraint(c.evaluate)))
             .collect();
-        let enforce = plan(
-            settings.level,
-            settings.version,
-            &constraints,
-            &settings.exemptions,
-        );
-        let warn = settings
-            .warn
-            .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
+        let profiles = settings
+            .profiles
+            .into_iter()
+            .map(|p| Profile {
+                name: p.name,
+                policy: Rc::new(Policy::new(p.settings)),
+            })
+            .collect();
+        let unconditional = settings
+            .exemptions
+            .iter()
+            .filter(|e| !e.has_selectors())
+            .cloned()
+            .collect();
         Policy {
             mutate: settings.mutate,
-            exemptions: settings.exemptions,
+            level: settings.level,
+            version: settings.version,
+            warn_level: settings.warn,
+            constraint_rules,
+            all_exemptions: settings.exemptions.into(),
+            exemptions: Vec::new(),
             constraints: settings.constraints,
+            enforce: Plan::default(),
+            warn: None,
+            profiles,
+        }
+        .planned_with(unconditional)
+    }
+
+    /// This policy with its plans made for `exemptions`.
+    fn planned_with(self, exemptions: Vec<Exemption>) -> Policy {
+        let enforce = plan(
+            self.level,
+            self.version,
+            &self.constraint_rules,
+            &exemptions,
+        );
+        let warn = self
+            .warn_level
+            .map(|w| plan(w.level, w.version, &[], &exemptions));
+        Policy {
+            exemptions,
             enforce,
             warn,
+            ..self
         }
+    }
+
+    /// The policy for one request: with the exemptions whose who and where selectors all match
+    /// it. Borrowed when no exemption has such selectors.
+    pub fn in_scope(&self, scope: &AdmissionScope<'_>) -> Cow<'_, Policy> {
+        if !self.all_exemptions.iter().any(Exemption::has_selectors) {
+            return Cow::Borrowed(self);
+        }
+        let selected = self
+            .all_exemptions
+            .iter()
+            .filter(|e| e.selects(scope))
+            .cloned()
+            .collect();
+        let unplanned = Policy {
+            enforce: Plan::default(),
+            warn: None,
+            exemptions: Vec::new(),
+            constraint_rules: self.constraint_rules.clone(),
+            all_exemptions: Rc::clone(&self.all_exemptions),
+            constraints: self.constraints.clone(),
+            profiles: self.profiles.clone(),
+            ..*self
+        };
+        Cow::Owned(unplanned.planned_with(selected))
+    }
+
+    /// The profiles to try, in order, when this policy rejects.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
     }
 
     pub fn label(&self) -> &str {
