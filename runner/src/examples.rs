@@ -3,11 +3,16 @@
 //!
 //! A cases file is a JSON list of `{name, request, settings, expect, message?, description?}`:
 //! `request` is a request file relative to the cases file, `expect` is `allow` or `deny`, and
-//! `message`, when given, must occur in the rejection message.
+//! `message`, when given, must occur in the rejection message. `session`, when given, is a
+//! kwctl replay session file (relative to the cases file) that answers the policy's host calls,
+//! with context-aware access allowed, as `kwctl run --allow-context-aware
+//! --replay-host-capabilities-interactions FILE`.
 
 use std::path::{Path, PathBuf};
 
-use policy_runner::{read_request_file, LoadOptions, PolicyModule};
+use policy_runner::{
+    read_request_file, HostCapabilities, LoadOptions, PolicyModule, ReplaySession,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -30,6 +35,8 @@ struct Case {
     warning: Option<String>,
     #[serde(default)]
     mutated: bool,
+    #[serde(default)]
+    session: Option<String>,
 }
 
 /// Prints every decision; `Ok(false)` when some decision differs from its expectation.
@@ -52,6 +59,16 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         } else {
             case.settings.clone()
         };
+        let replay = match &case.session {
+            Some(file) => {
+                Some(ReplaySession::from_file(dir.join(file)).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        policy.set_host_capabilities(HostCapabilities {
+            allow_context_aware: replay.is_some(),
+            replay,
+        });
         let response = policy.evaluate(&request, &settings);
         let message = response
             .status
@@ -75,11 +92,15 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         }
         let kind = request["kind"]["kind"].as_str().unwrap_or("?");
         println!(
-            "{} {:<width$}  {:<22} {}{}",
+            "{} {:<width$}  {:<22} {}{}{}",
             if response.allowed { "ALLOW" } else { "DENY " },
             case.name,
             kind,
             settings,
+            case.session
+                .as_deref()
+                .map(|s| format!("  session {s}"))
+                .unwrap_or_default(),
             if as_expected {
                 String::new()
             } else {

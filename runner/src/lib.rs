@@ -18,6 +18,7 @@
 
 pub mod admission;
 pub mod error;
+pub mod host;
 pub mod input;
 pub mod policy;
 pub mod protocol;
@@ -26,6 +27,7 @@ pub use admission::{
     admission_response, encoded_json_patch, json_patch, AdmissionResponse, AdmissionResponseStatus,
 };
 pub use error::{Error, Result};
+pub use host::{HostCapabilities, ReplaySession};
 pub use input::{
     admission_request_from_value, parse_request, parse_settings_json, read_request_file,
     read_settings_file,

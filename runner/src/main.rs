@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use examples::{run_examples, ExamplesArgs};
 
 use policy_runner::{
-    parse_settings_json, read_request_file, read_settings_file, GuestLogs, LoadOptions,
-    PolicyModule,
+    parse_settings_json, read_request_file, read_settings_file, GuestLogs, HostCapabilities,
+    LoadOptions, PolicyModule, ReplaySession,
 };
 
 const USAGE: &str = "\
@@ -26,12 +26,17 @@ Options of `run`:
       --settings-json <VALUE>  settings as a JSON string
   -e, --execution-mode <MODE>  only `kubewarden` (waPC) is supported
       --disable-wasmtime-cache compile the module without the on-disk cache
+      --allow-context-aware    let the policy read Kubernetes resources (host capabilities)
+      --replay-host-capabilities-interactions <FILE>
+                               answer the policy's host calls (Kubernetes, OCI, DNS) from
+                               kwctl's session file, in order; there is no cluster otherwise
   -v, --verbose                print the policy's log records on stderr
   -h, --help                   print this help
 
 `examples` evaluates every example listed in a cases file (test_data/cases.json)
 and prints each decision and message; it fails when a decision is not the
-expected one.
+expected one. A case with a `session` replays that session file, with
+context-aware access allowed.
 
 Environment:
   POLICY_RUNNER_CACHE_DIR      wasmtime cache directory
@@ -46,6 +51,8 @@ struct RunArgs {
     policy: PathBuf,
     disable_cache: bool,
     verbose: bool,
+    allow_context_aware: bool,
+    replay: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -114,6 +121,10 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String
                 }
             }
             "--disable-wasmtime-cache" if inline.is_none() => run.disable_cache = true,
+            "--allow-context-aware" if inline.is_none() => run.allow_context_aware = true,
+            "--replay-host-capabilities-interactions" => {
+                run.replay = Some(value("--replay-host-capabilities-interactions <FILE>")?.into())
+            }
             "-v" | "--verbose" if inline.is_none() => run.verbose = true,
             "-h" | "--help" if inline.is_none() => return Ok(Command::Help),
             _ => return Err(format!("unexpected argument '{arg}'")),
@@ -199,9 +210,17 @@ fn run(args: &RunArgs) -> Result<(), String> {
         },
         ..LoadOptions::default()
     };
+    let replay = match &args.replay {
+        Some(path) => Some(ReplaySession::from_file(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let policy = PolicyModule::from_file_with(&args.policy, &options)
         .and_then(|module| module.instantiate())
         .map_err(|e| e.to_string())?;
+    policy.set_host_capabilities(HostCapabilities {
+        allow_context_aware: args.allow_context_aware,
+        replay,
+    });
 
     let verdict = match policy.validate_settings(&settings.to_string()) {
         Ok(verdict) => verdict,
@@ -303,6 +322,40 @@ mod tests {
         assert_eq!(run.request_path, PathBuf::from("r.json"));
         assert_eq!(run.settings_path, Some(PathBuf::from("s.yaml")));
         assert!(run.verbose && run.disable_cache);
+        assert!(!run.allow_context_aware && run.replay.is_none());
+    }
+
+    #[test]
+    fn parses_kwctl_context_aware_flags() {
+        let run = run_args(&[
+            "run",
+            "--allow-context-aware",
+            "-r",
+            "r.json",
+            "--replay-host-capabilities-interactions",
+            "test_data/sessions/s.yml",
+            "p.wasm",
+        ]);
+        assert!(run.allow_context_aware);
+        assert_eq!(run.replay, Some(PathBuf::from("test_data/sessions/s.yml")));
+        let run = run_args(&[
+            "run",
+            "-r",
+            "r.json",
+            "--replay-host-capabilities-interactions=s.yml",
+            "p.wasm",
+        ]);
+        assert!(!run.allow_context_aware);
+        assert_eq!(run.replay, Some(PathBuf::from("s.yml")));
+        assert!(parse(&["run", "-r", "r.json", "p.wasm", "--allow-context-aware=yes"]).is_err());
+        assert!(parse(&[
+            "run",
+            "-r",
+            "r.json",
+            "p.wasm",
+            "--replay-host-capabilities-interactions"
+        ])
+        .is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -15,6 +15,7 @@ use wasmtime_provider::{
 
 use crate::admission::{admission_response, request_uid, AdmissionResponse};
 use crate::error::{Error, Result};
+use crate::host::HostCapabilities;
 use crate::protocol::{SettingsValidationResponse, ValidationResponse};
 
 /// What happens to the records a guest logs through the `kubewarden`
@@ -187,15 +188,18 @@ impl PolicyModule {
         Self::from_bytes_with(&bytes, options)
     }
 
-    /// A fresh instance of the module, its waPC `wapc_init` already run.
+    /// A fresh instance of the module, its waPC `wapc_init` already run. It has no host
+    /// capabilities until [`Policy::set_host_capabilities`].
     pub fn instantiate(&self) -> Result<Policy> {
+        let capabilities = Arc::new(Mutex::new(HostCapabilities::default()));
         Ok(Policy {
-            host: RefCell::new(self.new_host()?),
+            host: RefCell::new(self.new_host(Arc::clone(&capabilities))?),
             module: self.clone(),
+            capabilities,
         })
     }
 
-    fn new_host(&self) -> Result<WapcHost> {
+    fn new_host(&self, capabilities: Arc<Mutex<HostCapabilities>>) -> Result<WapcHost> {
         let provider = self
             .inner
             .pre
@@ -204,7 +208,14 @@ impl PolicyModule {
         let guest_logs = self.inner.guest_logs;
         let callback =
             move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
-                host_callback(guest_logs, binding, namespace, operation, payload)
+                host_callback(
+                    guest_logs,
+                    &capabilities,
+                    binding,
+                    namespace,
+                    operation,
+                    payload,
+                )
             };
         WapcHost::new(Box::new(provider), Some(Box::new(callback))).map_err(load_error)
     }
@@ -212,10 +223,12 @@ impl PolicyModule {
 
 type HostCallResult = std::result::Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Answers the host calls a Kubewarden guest may make: logging is accepted,
-/// every other capability (Kubernetes, OCI, DNS, crypto...) is refused.
+/// Answers the host calls a Kubewarden guest may make: logging is accepted; Kubernetes, OCI
+/// and DNS calls are answered by the instance's [`HostCapabilities`] (a replay session);
+/// everything else is refused.
 fn host_callback(
     guest_logs: GuestLogs,
+    capabilities: &Mutex<HostCapabilities>,
     binding: &str,
     namespace: &str,
     operation: &str,
@@ -228,6 +241,11 @@ fn host_callback(
             }
             Ok(Vec::new())
         }
+        ("kubewarden", "kubernetes" | "oci" | "net", _) => capabilities
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .answer(namespace, operation, payload)
+            .map_err(Into::into),
         _ => Err(format!(
             "host capability {binding}/{namespace}/{operation} is not supported by policy-runner"
         )
@@ -247,6 +265,8 @@ fn host_callback(
 pub struct Policy {
     host: RefCell<WapcHost>,
     module: PolicyModule,
+    /// Shared with the host callback, and kept when the instance is renewed.
+    capabilities: Arc<Mutex<HostCapabilities>>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -287,9 +307,21 @@ impl Policy {
 
     /// Replaces the instance by a fresh one (clean memory, `wapc_init` run).
     pub fn reinstantiate(&self) -> Result<()> {
-        let host = self.module.new_host()?;
+        let host = self.module.new_host(Arc::clone(&self.capabilities))?;
         *self.host.borrow_mut() = host;
         Ok(())
+    }
+
+    /// What the host answers the guest's Kubernetes, OCI and DNS calls with from now on.
+    pub fn set_host_capabilities(&self, capabilities: HostCapabilities) {
+        *self.host_capabilities() = capabilities;
+    }
+
+    /// The host capabilities, e.g. to see how much of a replay session was used.
+    pub fn host_capabilities(&self) -> MutexGuard<'_, HostCapabilities> {
+        self.capabilities
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Raw waPC call: the guest's answer bytes, or [`Error::Call`] when the
