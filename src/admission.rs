@@ -1,10 +1,15 @@
 //! From an admission request to a decision, independent of any host: the waPC entry points in
 //! `lib.rs`, tests and other front ends all call `validate` here.
+//!
+//! What the request does not say (a namespace's labels, whether a user may use something) is
+//! asked of a `ClusterContext`, only when the decision needs it: `validate_with` and
+//! `decide_with` take one; `validate` and `decide` pass `NoContext`, for front ends without a
+//! host. A question the context cannot answer rejects the request, naming what failed.
 
 use crate::context::{ClusterContext, NoContext};
 use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
-use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome};
+use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome, ADMITTED_BY_ANNOTATION};
 use crate::scope::AdmissionScope;
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
@@ -12,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The fields of a Kubernetes AdmissionRequest that the decision depends on.
@@ -22,18 +28,38 @@ pub struct AdmissionRequest {
     pub kind: GroupVersionKind,
     pub sub_resource: String,
     pub operation: String,
+    /// The object's name; empty when the API server generates it.
+    #[serde(deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The request's namespace; empty for cluster-scoped objects.
+    #[serde(deserialize_with = "null_as_default")]
     pub namespace: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub user_info: UserInfo,
     pub object: Value,
     pub old_object: Value,
 }
 
-/// Who sends the request.
+/// Who sent the request.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct UserInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub username: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub uid: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub groups: Vec<String>,
+}
+
+/// `null` where API clients may send it (a generated name, a cluster-scoped namespace) reads
+/// as the empty value; a value of another type is still an error.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl AdmissionRequest {
@@ -47,6 +73,16 @@ impl AdmissionRequest {
             .and_then(|m| m.get("namespace"))
             .and_then(Value::as_str)
             .unwrap_or("")
+    }
+
+    /// Who asks and where the pod runs.
+    fn scope<'a>(&'a self, pod: &Pod<'a>) -> AdmissionScope<'a> {
+        AdmissionScope::new(
+            &self.user_info.username,
+            &self.user_info.groups,
+            self.namespace(),
+            pod,
+        )
     }
 }
 
@@ -102,6 +138,23 @@ pub enum Decision {
     },
 }
 
+/// A decision and the annotations it asks the API server to record in the audit log (Pod
+/// Security Admission's `audit-violations`, for instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub audit_annotations: BTreeMap<String, String>,
+}
+
+impl From<Decision> for Outcome {
+    fn from(decision: Decision) -> Outcome {
+        Outcome {
+            decision,
+            audit_annotations: BTreeMap::new(),
+        }
+    }
+}
+
 impl Decision {
     /// Accepted, with nothing to say.
     pub fn accept() -> Decision {
@@ -119,17 +172,24 @@ impl Decision {
     }
 }
 
-/// Decides on a raw `validate` payload. Never panics: anything unreadable is a rejection that
-/// says what could not be read.
+/// Decides on a raw `validate` payload without a cluster to ask (see `validate_with`).
 pub fn validate(payload: &[u8]) -> Decision {
+    validate_with(payload, &NoContext).decision
+}
+
+/// Decides on a raw `validate` payload, asking `context` what the request does not say. Never
+/// panics: anything unreadable is a rejection that says what could not be read.
+pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
     let payload: ValidationPayload = match serde_json::from_slice(payload) {
         Ok(p) => p,
-        Err(e) => return Decision::reject(format!("cannot read the admission request: {e}")),
+        Err(e) => {
+            return Decision::reject(format!("cannot read the admission request: {e}")).into()
+        }
     };
     let settings = payload.settings.map_or("null", RawValue::get);
     match compiled_policy(settings) {
-        Ok(policy) => decide(&policy, &payload.request),
-        Err(e) => Decision::reject(e),
+        Ok(policy) => decide_with(&policy, &payload.request, context),
+        Err(e) => Decision::reject(e).into(),
     }
 }
 
@@ -143,19 +203,82 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
     }
 }
 
-/// Decides without host capabilities: a policy with profiles fails closed when its base
-/// settings reject.
+/// The decision on a request without a cluster to ask (see `decide_with`). A policy with
+/// profiles fails closed when its base settings reject.
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
-    decide_with(policy, request, &NoContext)
+    decide_with(policy, request, &NoContext).decision
 }
 
-/// Decides, asking `context` only what the decision needs: whether a profile is granted, when
-/// the base settings reject.
+/// The decision on a request; `context` is asked only for what the decision needs: whether a
+/// profile is granted, when the base settings reject.
 pub fn decide_with(
     policy: &Policy,
     request: &AdmissionRequest,
     context: &dyn ClusterContext,
-) -> Decision {
+) -> Outcome {
+    let outcome = decide_workload(policy, request).into();
+    with_profiles(policy, request, context, outcome)
+}
+
+/// A rejection by the base settings, tried against the profiles: the first granted profile
+/// that accepts the workload admits it.
+fn with_profiles(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+    base: Outcome,
+) -> Outcome {
+    let Decision::Reject { message, warnings } = &base.decision else {
+        return base;
+    };
+    if policy.profiles().is_empty() {
+        return base;
+    }
+    // An object the base could not read stays rejected for that reason.
+    let Some(Ok(Some(pod))) = workload_kind(request).map(|kind| read_pod(kind, &request.object))
+    else {
+        return base;
+    };
+    let scope = request.scope(&pod);
+    let tried = try_profiles(policy.profiles(), &scope, message, context, |profile| {
+        decide_with(profile, request, context)
+    });
+    match tried {
+        ProfileOutcome::Admitted {
+            profile,
+            grantee,
+            outcome:
+                Outcome {
+                    decision:
+                        Decision::Accept {
+                            warnings: own,
+                            mutated,
+                        },
+                    audit_annotations: own_annotations,
+                },
+        } => {
+            let mut warnings = vec![admitted_warning(&profile, &grantee, message)];
+            warnings.extend(own);
+            let mut audit_annotations = base.audit_annotations;
+            audit_annotations.extend(own_annotations);
+            audit_annotations.insert(ADMITTED_BY_ANNOTATION.to_string(), profile);
+            Outcome {
+                decision: Decision::Accept { warnings, mutated },
+                audit_annotations,
+            }
+        }
+        ProfileOutcome::Admitted { outcome, .. } => outcome,
+        ProfileOutcome::Rejected { message } => Outcome {
+            decision: Decision::Reject {
+                message,
+                warnings: warnings.clone(),
+            },
+            audit_annotations: base.audit_annotations,
+        },
+    }
+}
+
+fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
     let Some(kind) = workload_kind(request) else {
         return Decision::accept();
     };
@@ -189,37 +312,8 @@ pub fn decide_with(
             }
         }
     }
-    let scope = AdmissionScope::new(
-        &request.user_info.username,
-        &request.user_info.groups,
-        request.namespace(),
-        &pod,
-    );
-    let decision = judge(&policy.in_scope(&scope), request, kind, &pod);
-    match decision {
-        Decision::Reject { message, warnings } if !policy.profiles().is_empty() => {
-            match try_profiles(policy.profiles(), &scope, &message, context, |profile| {
-                decide_with(profile, request, context)
-            }) {
-                ProfileOutcome::Admitted {
-                    profile,
-                    grantee,
-                    decision:
-                        Decision::Accept {
-                            warnings: own,
-                            mutated,
-                        },
-                } => {
-                    let mut warnings = vec![admitted_warning(&profile, &grantee, &message)];
-                    warnings.extend(own);
-                    Decision::Accept { warnings, mutated }
-                }
-                ProfileOutcome::Admitted { decision, .. } => decision,
-                ProfileOutcome::Rejected { message } => Decision::Reject { message, warnings },
-            }
-        }
-        decision => decision,
-    }
+    let scope = request.scope(&pod);
+    judge(&policy.in_scope(&scope), request, kind, &pod)
 }
 
 /// The decision of `policy` (already in the request's scope) on a pod it reads.

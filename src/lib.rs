@@ -8,6 +8,8 @@ pub mod checks;
 pub mod constraints;
 pub mod context;
 pub mod glob;
+#[cfg(feature = "wapc")]
+pub mod host;
 pub mod level;
 pub mod mutation;
 pub mod pod;
@@ -25,7 +27,8 @@ pub use wapc_entry::{validate, validate_settings};
 /// The waPC entry points Kubewarden calls.
 #[cfg(feature = "wapc")]
 mod wapc_entry {
-    use crate::admission::{self, Decision};
+    use crate::admission::{self, Decision, Outcome};
+    use crate::host::WapcContext;
     use crate::settings;
     use kubewarden_policy_sdk::response::ValidationResponse;
     use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -41,14 +44,22 @@ mod wapc_entry {
         );
     }
 
+    /// Decides with the host's answers (namespace labels, access reviews) at hand; they are
+    /// asked only when the decision needs them.
     pub fn validate(payload: &[u8]) -> CallResult {
-        let response = match admission::validate(payload) {
+        let Outcome {
+            decision,
+            audit_annotations,
+        } = admission::validate_with(payload, &WapcContext);
+        let audit_annotations =
+            (!audit_annotations.is_empty()).then(|| audit_annotations.into_iter().collect());
+        let response = match decision {
             Decision::Accept { warnings, mutated } => ValidationResponse {
                 accepted: true,
                 message: None,
                 code: None,
                 mutated_object: mutated,
-                audit_annotations: None,
+                audit_annotations,
                 warnings: (!warnings.is_empty()).then_some(warnings),
             },
             Decision::Reject { message, warnings } => ValidationResponse {
@@ -56,7 +67,7 @@ mod wapc_entry {
                 message: Some(message),
                 code: None,
                 mutated_object: None,
-                audit_annotations: None,
+                audit_annotations,
                 warnings: (!warnings.is_empty()).then_some(warnings),
             },
         };

@@ -5,7 +5,7 @@
 //! else the pod's service account, may `use` the profile; the first granted profile that accepts
 //! the workload admits it. Nothing is asked on the accepted path.
 
-use crate::admission::Decision;
+use crate::admission::{Decision, Outcome};
 use crate::context::{AccessReview, ClusterContext};
 use crate::policy::{Policy, Profile};
 use crate::scope::AdmissionScope;
@@ -43,11 +43,11 @@ impl fmt::Display for Grantee {
 /// What the profiles made of a workload the base settings reject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileOutcome {
-    /// `profile`, granted to `grantee`, accepts the workload with `decision` (an acceptance).
+    /// `profile`, granted to `grantee`, accepts the workload with `outcome` (an acceptance).
     Admitted {
         profile: String,
         grantee: Grantee,
-        decision: Decision,
+        outcome: Outcome,
     },
     /// No granted profile accepts it; the message says which were granted and why each
     /// rejects, or that none was.
@@ -61,26 +61,29 @@ pub fn try_profiles(
     scope: &AdmissionScope<'_>,
     base_rejection: &str,
     context: &dyn ClusterContext,
-    decide: impl Fn(&Policy) -> Decision,
+    decide: impl Fn(&Policy) -> Outcome,
 ) -> ProfileOutcome {
     let mut still_reject = Vec::new();
     for profile in profiles {
         let grantee = match granted_to(&profile.name, scope, context) {
             Ok(Some(grantee)) => grantee,
             Ok(None) => continue,
-            Err(failure) => return ProfileOutcome::Rejected {
-                message: format!(
+            Err(failure) => {
+                return ProfileOutcome::Rejected {
+                    message: format!(
                     "{base_rejection}; cannot tell whether profile \"{}\" is granted: {failure}",
                     profile.name
                 ),
-            },
+                }
+            }
         };
-        match decide(&profile.policy) {
-            decision @ Decision::Accept { .. } => {
+        let outcome = decide(&profile.policy);
+        match outcome.decision {
+            Decision::Accept { .. } => {
                 return ProfileOutcome::Admitted {
                     profile: profile.name.clone(),
                     grantee,
-                    decision,
+                    outcome,
                 }
             }
             Decision::Reject { message, .. } => {

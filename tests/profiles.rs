@@ -3,7 +3,7 @@
 
 mod support;
 
-use security_context_policy::admission::{decide_with, AdmissionRequest, Decision};
+use security_context_policy::admission::{self, AdmissionRequest, Decision};
 use security_context_policy::context::{AccessReview, ClusterContext, ContextError};
 use security_context_policy::policy::Policy;
 use security_context_policy::settings::Settings;
@@ -68,6 +68,11 @@ impl ClusterContext for ScriptedContext {
     }
 }
 
+/// The decision alone.
+fn decide_with(policy: &Policy, request: &AdmissionRequest, context: &ScriptedContext) -> Decision {
+    admission::decide_with(policy, request, context).decision
+}
+
 const CONTROLLER_SA: &str = "system:serviceaccount:kube-system:replicaset-controller";
 const POD_SA: &str = "system:serviceaccount:team-a:agent";
 
@@ -126,6 +131,27 @@ fn nothing_is_asked_when_the_base_settings_accept() {
     let decision = decide_with(&policy(&settings()), &compliant_request("alice"), &context);
     assert_eq!(decision, Decision::accept());
     assert!(context.questions().is_empty(), "{:?}", context.questions());
+}
+
+#[test]
+fn the_admitting_profile_is_an_audit_annotation() {
+    let context = ScriptedContext::granting(&[("alice", "baseline-ish")]);
+    let outcome = admission::decide_with(&policy(&settings()), &request("alice", false), &context);
+    assert!(matches!(outcome.decision, Decision::Accept { .. }));
+    assert_eq!(
+        outcome
+            .audit_annotations
+            .get("admitted-by-profile")
+            .map(String::as_str),
+        Some("baseline-ish")
+    );
+    // A rejection carries none.
+    let context = ScriptedContext::granting(&[]);
+    let outcome = admission::decide_with(&policy(&settings()), &request("alice", false), &context);
+    assert!(matches!(outcome.decision, Decision::Reject { .. }));
+    assert!(!outcome
+        .audit_annotations
+        .contains_key("admitted-by-profile"));
 }
 
 #[test]
@@ -290,7 +316,7 @@ fn a_host_failure_rejects_naming_what_failed() {
 #[test]
 fn without_host_capabilities_profiles_fail_closed() {
     let request = request("alice", false);
-    let decision = security_context_policy::admission::decide(&policy(&settings()), &request);
+    let decision = admission::decide(&policy(&settings()), &request);
     let Decision::Reject { message, .. } = decision else {
         panic!("expected a rejection");
     };

@@ -22,8 +22,7 @@ fn every_example_request_gets_its_expected_decision() {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {
-            let payload = support::validation_payload(&case.request, &case.settings);
-            support::check_case(case, &support::wasm_validate(&policy, &payload)).err()
+            support::check_case(case, &support::wasm_validate_case(&policy, case)).err()
         })
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");

@@ -54,10 +54,18 @@ fn nothing_is_asked_when_the_base_settings_accept() {
         return;
     };
     let compliant = request("pod_restricted_compliant.json");
-    let (response, used, _) = evaluate(&policy, &compliant, &settings(), "empty.yml");
+    let (response, used, _) = evaluate(
+        &policy,
+        &compliant,
+        &settings(),
+        "profile_nothing_asked.yml",
+    );
     assert_eq!(response["allowed"], true, "{response}");
     assert_eq!(used, 0);
-    assert!(response.get("warnings").is_none_or(Value::is_null), "{response}");
+    assert!(
+        response.get("warnings").is_none_or(Value::is_null),
+        "{response}"
+    );
 }
 
 #[test]

@@ -139,6 +139,8 @@ pub struct Case {
     pub warning: Option<String>,
     /// Whether the answer must carry a mutated object.
     pub mutated: bool,
+    /// The kwctl replay session that answers the policy's host calls.
+    pub session: Option<PathBuf>,
 }
 
 pub fn test_data_dir() -> PathBuf {
@@ -163,6 +165,7 @@ pub fn load_cases() -> Vec<Case> {
                 message: c["message"].as_str().map(str::to_string),
                 warning: c["warning"].as_str().map(str::to_string),
                 mutated: c["mutated"] == true,
+                session: c["session"].as_str().map(|s| dir.join(s)),
             }
         })
         .collect()
@@ -276,4 +279,185 @@ pub fn record_summary(name: &str, line: &str) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("summaries");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n")).unwrap();
+}
+
+/// A `ClusterContext` answered from a kwctl replay session, natively: each question becomes the
+/// host call the waPC implementation makes, with the same JSON payload, and is answered by the
+/// runner's replay, so native tests and policy.wasm use the same session files.
+pub struct ReplayContext(std::cell::RefCell<policy_runner::HostCapabilities>);
+
+impl ReplayContext {
+    pub fn from_file(path: &std::path::Path) -> ReplayContext {
+        ReplayContext::new(policy_runner::ReplaySession::from_file(path).unwrap())
+    }
+
+    pub fn new(session: policy_runner::ReplaySession) -> ReplayContext {
+        ReplayContext(std::cell::RefCell::new(policy_runner::HostCapabilities {
+            allow_context_aware: true,
+            replay: Some(session),
+        }))
+    }
+
+    /// How many host calls were made.
+    pub fn replayed(&self) -> usize {
+        self.0.borrow().replay.as_ref().map_or(0, |r| r.replayed())
+    }
+
+    fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        subject: String,
+        namespace: &str,
+        operation: &str,
+        payload: Value,
+    ) -> Result<T, security_context_policy::context::ContextError> {
+        use security_context_policy::context::ContextError;
+        let answer = self
+            .0
+            .borrow_mut()
+            .answer(namespace, operation, payload.to_string().as_bytes())
+            .map_err(|e| ContextError::new(subject.clone(), e))?;
+        serde_json::from_slice(&answer).map_err(|e| ContextError::new(subject, e.to_string()))
+    }
+}
+
+impl security_context_policy::context::ClusterContext for ReplayContext {
+    fn namespace(
+        &self,
+        name: &str,
+    ) -> Result<Value, security_context_policy::context::ContextError> {
+        self.call(
+            format!("namespace \"{name}\""),
+            "kubernetes",
+            "get_resource",
+            json!({"api_version": "v1", "kind": "Namespace", "name": name, "namespace": null,
+                   "disable_cache": false, "field_masks": null}),
+        )
+    }
+
+    fn pods_in_namespace(
+        &self,
+        namespace: &str,
+    ) -> Result<Vec<Value>, security_context_policy::context::ContextError> {
+        let list: Value = self.call(
+            format!("the pods of namespace \"{namespace}\""),
+            "kubernetes",
+            "list_resources_by_namespace",
+            json!({"api_version": "v1", "kind": "Pod", "namespace": namespace,
+                   "label_selector": null, "field_selector": null, "field_masks": null}),
+        )?;
+        Ok(list["items"].as_array().cloned().unwrap_or_default())
+    }
+
+    fn can_i(
+        &self,
+        review: &security_context_policy::context::AccessReview,
+    ) -> Result<bool, security_context_policy::context::ContextError> {
+        let status: Value = self.call(
+            format!(
+                "whether \"{}\" may {} {} \"{}\"",
+                review.user, review.verb, review.resource, review.name
+            ),
+            "kubernetes",
+            "can_i",
+            json!({"subject_access_review": {
+                "groups": if review.groups.is_empty() { Value::Null } else { json!(review.groups) },
+                "resource_attributes": {"group": review.group, "name": review.name,
+                    "namespace": review.namespace, "resource": review.resource,
+                    "subresource": null, "verb": review.verb, "version": null},
+                "user": review.user}, "disable_cache": false}),
+        )?;
+        Ok(status["allowed"] == true && status["denied"] != true)
+    }
+
+    fn image_config(
+        &self,
+        image: &str,
+    ) -> Result<Value, security_context_policy::context::ContextError> {
+        self.call(
+            format!("the configuration of image \"{image}\""),
+            "oci",
+            "v1/oci_manifest_config",
+            json!(image),
+        )
+    }
+}
+
+/// A case through the native evaluator, with its session when it has one.
+pub fn native_validate(case: &Case) -> Value {
+    let payload = validation_payload(&case.request, &case.settings);
+    let outcome = match &case.session {
+        Some(session) => security_context_policy::admission::validate_with(
+            &payload,
+            &ReplayContext::from_file(session),
+        ),
+        None => security_context_policy::admission::validate_with(
+            &payload,
+            &security_context_policy::context::NoContext,
+        ),
+    };
+    outcome_json(&outcome)
+}
+
+/// An outcome as the ValidationResponse JSON the waPC entry point answers.
+pub fn outcome_json(outcome: &security_context_policy::admission::Outcome) -> Value {
+    use security_context_policy::admission::Decision;
+    let audit = (!outcome.audit_annotations.is_empty()).then(|| json!(outcome.audit_annotations));
+    match &outcome.decision {
+        Decision::Accept { warnings, mutated } => json!({
+            "accepted": true, "mutated_object": mutated, "warnings": warnings,
+            "audit_annotations": audit,
+        }),
+        Decision::Reject { message, warnings } => json!({
+            "accepted": false, "message": message, "warnings": warnings,
+            "audit_annotations": audit,
+        }),
+    }
+}
+
+/// A `validate` call into the loaded module with the case's session (context-aware access
+/// allowed, as `kwctl run --allow-context-aware --replay-host-capabilities-interactions`).
+pub fn wasm_validate_case(policy: &policy_runner::Policy, case: &Case) -> Value {
+    policy.set_host_capabilities(policy_runner::HostCapabilities {
+        allow_context_aware: case.session.is_some(),
+        replay: case
+            .session
+            .as_ref()
+            .map(|s| policy_runner::ReplaySession::from_file(s).unwrap()),
+    });
+    wasm_validate(policy, &validation_payload(&case.request, &case.settings))
+}
+
+/// A replay session answering `get_resource` for a Namespace with these labels.
+pub fn namespace_session(name: &str, labels: &[(&str, &str)]) -> policy_runner::ReplaySession {
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels}});
+    session(&[(get_namespace_request(name), Ok(namespace.to_string()))])
+}
+
+/// kwctl's recorded request for reading a Namespace.
+pub fn get_namespace_request(name: &str) -> String {
+    format!("!KubernetesGetResource\napi_version: v1\nkind: Namespace\nname: {name}\nnamespace: null\ndisable_cache: false\n")
+}
+
+/// kwctl's recorded request for listing the Pods of a namespace.
+pub fn list_pods_request(namespace: &str) -> String {
+    format!("!KubernetesListResourceNamespace\napi_version: v1\nkind: Pod\nnamespace: {namespace}\nlabel_selector: null\nfield_selector: null\n")
+}
+
+/// A session of (request, Ok(payload) | Err(message)) exchanges, written in kwctl's format.
+pub fn session(exchanges: &[(String, Result<String, String>)]) -> policy_runner::ReplaySession {
+    let mut text = String::new();
+    for (request, response) in exchanges {
+        let response = match response {
+            Ok(payload) => json!({"type": "Success", "payload": payload}),
+            Err(message) => json!({"type": "Error", "message": message}),
+        };
+        let exchange = json!({"type": "Exchange", "request": request, "response": response});
+        text.push_str(&serde_yaml::to_string(&vec![exchange]).unwrap());
+    }
+    policy_runner::ReplaySession::from_yaml(&text).unwrap()
 }
