@@ -166,6 +166,66 @@ CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535
   ! echo "$output" | grep -q '"patch"'
 }
 
+# Context-aware cases: host answers replayed from kwctl session files, with kwctl's own flags.
+
+@test "namespace labels: the namespace's enforce=baseline label rejects what the settings allow" {
+  run kw run --allow-context-aware --request-path test_data/pod_privileged.json \
+    --replay-host-capabilities-interactions test_data/sessions/namespace_default_baseline.yml \
+    --settings-json '{"namespaceLabels":true,"level":"privileged"}' "$POLICY"
+  assert_denied
+  assert_output_has 'violates PodSecurity \"baseline:latest\": privileged (container \"web\"'
+}
+
+@test "namespace labels: enforce=privileged admits, warn and audit report at baseline" {
+  run kw run --allow-context-aware --request-path test_data/pod_privileged.json \
+    --replay-host-capabilities-interactions test_data/sessions/namespace_default_privileged_warn_baseline.yml \
+    --settings-json '{"namespaceLabels":true}' "$POLICY"
+  assert_allowed
+  assert_output_has 'would violate PodSecurity \"baseline:latest\": privileged'
+  assert_output_has '"audit-violations":"would violate PodSecurity \"baseline:v1.30\": privileged'
+}
+
+@test "namespace labels: a namespace the host cannot read rejects, naming it" {
+  run kw run --allow-context-aware --request-path test_data/pod_restricted_compliant.json \
+    --replay-host-capabilities-interactions test_data/sessions/namespace_default_forbidden.yml \
+    --settings-json '{"namespaceLabels":true}' "$POLICY"
+  assert_denied
+  assert_output_has 'cannot read namespace \"default\"'
+  assert_output_has 'is forbidden'
+}
+
+@test "namespace labels: without --allow-context-aware the namespace cannot be read" {
+  run kw run --request-path test_data/pod_restricted_compliant.json \
+    --replay-host-capabilities-interactions test_data/sessions/namespace_default_unlabelled.yml \
+    --settings-json '{"namespaceLabels":true}' "$POLICY"
+  assert_denied
+  assert_output_has 'cannot read namespace \"default\"'
+}
+
+@test "namespace labels: off by default, so no host call is made" {
+  run kw run --allow-context-aware --request-path test_data/pod_privileged.json \
+    --replay-host-capabilities-interactions test_data/sessions/empty.yml \
+    --settings-json '{"level":"privileged"}' "$POLICY"
+  assert_allowed
+}
+
+@test "namespace objects: invalid Pod Security labels are refused with PSA's field errors" {
+  run kw run --request-path test_data/namespace_invalid_labels.json --settings-json '{"namespaceLabels":true}' "$POLICY"
+  assert_denied
+  assert_output_has 'metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: \"strict\": must be one of privileged, baseline, restricted'
+  assert_output_has 'metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: \"1.30\"'
+}
+
+@test "namespace objects: tightening enforce warns about the existing pods it would reject" {
+  run kw run --allow-context-aware --request-path test_data/namespace_enforce_tightened.json \
+    --replay-host-capabilities-interactions test_data/sessions/pods_in_team_a.yml \
+    --settings-json '{"namespaceLabels":true}' "$POLICY"
+  assert_allowed
+  assert_output_has 'existing pods in namespace \"team-a\" violate the new PodSecurity enforce level \"baseline:latest\"'
+  assert_output_has 'node-agent-ab12 (and 1 other pod): privileged'
+  assert_output_has 'debug-shell: host namespaces, privileged'
+}
+
 # Exemptions by who asks and where, and RBAC-granted profiles (can_i answers replayed).
 
 EXEMPT_NODE_EXPORTER='{"level":"baseline","exemptions":[{"checks":["hostNamespaces","hostPathVolumes","hostPorts"],"serviceAccounts":["monitoring/node-exporter"]}]}'
@@ -184,7 +244,7 @@ NODE_AGENTS='{"level":"baseline","profiles":[{"name":"node-agents","level":"base
 
 @test "profiles: nothing is asked when the base settings accept" {
   run kw run --allow-context-aware --request-path test_data/pod_restricted_compliant.json \
-    --replay-host-capabilities-interactions test_data/sessions/profile_nothing_asked.yml \
+    --replay-host-capabilities-interactions test_data/sessions/empty.yml \
     --settings-json "$NODE_AGENTS" "$POLICY"
   assert_allowed
 }

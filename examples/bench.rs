@@ -138,6 +138,25 @@ fn full_settings() -> Value {
     })
 }
 
+/// (e) The namespace of (b), with Pod Security labels, as the host answers `get_resource` (a
+/// kwctl replay session, rewound before every call).
+fn labelled_namespace_session() -> ReplaySession {
+    let namespace = json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "uid": "6a0c2e1f-0d4b-4e8a-9c1d-2b3a4c5d6e7f", "resourceVersion": "1207",
+                     "labels": {"kubernetes.io/metadata.name": "shop",
+                                "pod-security.kubernetes.io/enforce": "restricted",
+                                "pod-security.kubernetes.io/enforce-version": "v1.33",
+                                "pod-security.kubernetes.io/warn": "restricted",
+                                "pod-security.kubernetes.io/audit": "restricted"}},
+        "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}
+    });
+    let session = format!(
+        "- type: Exchange\n  request: \"!KubernetesGetResource\\napi_version: v1\\nkind: Namespace\\nname: shop\\nnamespace: null\\ndisable_cache: false\\n\"\n  response:\n    type: Success\n    payload: '{namespace}'\n"
+    );
+    ReplaySession::from_yaml(&session).expect("the bench session parses")
+}
+
 struct Stats {
     median: f64,
     mean: f64,
@@ -264,6 +283,49 @@ fn main() {
         print_row(name, &ours, &base, &native);
         medians.push(ours.median);
     }
+    // (e) Namespace labels: (b) again, its levels read from the namespace through the host.
+    let labelled = payload(
+        &deployment(),
+        &json!({"namespaceLabels": true, "level": "privileged"}),
+    );
+    policy.set_host_capabilities(HostCapabilities {
+        allow_context_aware: true,
+        replay: Some(labelled_namespace_session()),
+    });
+    let rewind = || {
+        if let Some(session) = policy.host_capabilities().replay.as_mut() {
+            session.rewind();
+        }
+    };
+    rewind();
+    let answer: Value =
+        serde_json::from_slice(&policy.call("validate", &labelled).unwrap()).unwrap();
+    assert_eq!(answer["accepted"], true, "(e): {answer}");
+    assert_eq!(
+        policy
+            .host_capabilities()
+            .replay
+            .as_ref()
+            .map(|s| s.replayed()),
+        Some(1),
+        "(e) asks the namespace once"
+    );
+    let ours = measure(5000, || {
+        rewind();
+        call(&policy, "validate", &labelled)
+    });
+    println!(
+        "{:<34} {:>11.1} {:>11.1} {:>12} {:>8} {:>12}",
+        "(e) (b) in a labelled namespace", ours.median, ours.mean, "-", "-", "-"
+    );
+    println!(
+        "{:<34} {:>11.1}   ({:.2}x (b): one get_resource host call and the labels' levels)",
+        "    plain (b), for comparison",
+        medians[1],
+        ours.median / medians[1]
+    );
+    policy.set_host_capabilities(HostCapabilities::default());
+
     let settings = serde_json::to_vec(&full_settings()).unwrap();
     let ours = measure(5000, || call(&policy, "validate_settings", &settings));
     let base = measure(5000, || call(&floor, "validate_settings", &settings));

@@ -6,7 +6,8 @@
 //! `decide_with` take one; `validate` and `decide` pass `NoContext`, for front ends without a
 //! host. A question the context cannot answer rejects the request, naming what failed.
 
-use crate::context::{ClusterContext, NoContext};
+use crate::context::{ClusterContext, ContextError, NoContext};
+use crate::namespace::{self, LabelError, NamespacePolicy};
 use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
 use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome, ADMITTED_BY_ANNOTATION};
@@ -63,24 +64,12 @@ where
 }
 
 impl AdmissionRequest {
-    /// The request's namespace, or the object's own when the request leaves it out.
-    pub fn namespace(&self) -> &str {
-        if !self.namespace.is_empty() {
-            return &self.namespace;
-        }
-        self.object
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    }
-
     /// Who asks and where the pod runs.
     fn scope<'a>(&'a self, pod: &Pod<'a>) -> AdmissionScope<'a> {
         AdmissionScope::new(
             &self.user_info.username,
             &self.user_info.groups,
-            self.namespace(),
+            request_namespace(self).unwrap_or(""),
             pod,
         )
     }
@@ -209,14 +198,29 @@ pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     decide_with(policy, request, &NoContext).decision
 }
 
-/// The decision on a request; `context` is asked only for what the decision needs: whether a
-/// profile is granted, when the base settings reject.
+/// The audit annotation Pod Security Admission records violations of its audit level under.
+/// A webhook's annotation keys are prefixed with the webhook's name by the API server (PSA's
+/// own webhook records `pod-security-webhook.kubernetes.io/audit-violations`), so the key is
+/// the bare one.
+pub const AUDIT_VIOLATIONS_ANNOTATION: &str = "audit-violations";
+/// The audit annotation PSA records namespace label errors under.
+pub const ERROR_ANNOTATION: &str = "error";
+
+/// How many existing pods PSA checks when a namespace's enforce level is tightened.
+pub const NAMESPACE_MAX_PODS_TO_CHECK: usize = 3000;
+
+/// The decision on a request; `context` is asked only for what the decision needs (the
+/// namespace's labels when they choose the levels; whether a profile is granted, when the base
+/// settings reject).
 pub fn decide_with(
     policy: &Policy,
     request: &AdmissionRequest,
     context: &dyn ClusterContext,
 ) -> Outcome {
-    let outcome = decide_workload(policy, request).into();
+    if is_namespace(request) {
+        return decide_namespace(policy, request, context);
+    }
+    let outcome = decide_workload(policy, request, context);
     with_profiles(policy, request, context, outcome)
 }
 
@@ -278,81 +282,289 @@ fn with_profiles(
     }
 }
 
-fn decide_workload(policy: &Policy, request: &AdmissionRequest) -> Decision {
+fn is_namespace(request: &AdmissionRequest) -> bool {
+    if request.kind.kind.is_empty() {
+        request.object.get("kind").and_then(Value::as_str) == Some("Namespace")
+            && request.object.get("apiVersion").and_then(Value::as_str) == Some("v1")
+    } else {
+        request.kind.group.is_empty() && request.kind.kind == "Namespace"
+    }
+}
+
+/// The namespace a namespaced request is in.
+fn request_namespace(request: &AdmissionRequest) -> Option<&str> {
+    Some(request.namespace.as_str())
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            request.object["metadata"]["namespace"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+        })
+}
+
+/// The levels the request namespace's labels select, asked of the host, with the errors of
+/// invalid labels.
+fn namespace_levels(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Result<(NamespacePolicy, Vec<LabelError>), ContextError> {
+    let Some(name) = request_namespace(request) else {
+        return Err(ContextError::new(
+            "the request's namespace",
+            "the request names no namespace",
+        ));
+    };
+    let object = context.namespace(name)?;
+    let labels = namespace::labels_of(&object)
+        .map_err(|e| ContextError::new(format!("namespace \"{name}\""), e))?;
+    Ok(namespace::policy_for_labels(
+        &labels,
+        policy.namespace_defaults(),
+    ))
+}
+
+fn decide_workload(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Outcome {
     let Some(kind) = workload_kind(request) else {
-        return Decision::accept();
+        return Decision::accept().into();
     };
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE" | "") {
-        return Decision::accept();
+        return Decision::accept().into();
     }
     // Subresources (status, scale, binding, ...) change nothing a check reads, except the one
     // that adds ephemeral containers to a running pod.
     let ephemeral_update =
         kind == WorkloadKind::Pod && request.sub_resource == "ephemeralcontainers";
     if !request.sub_resource.is_empty() && !ephemeral_update {
-        return Decision::accept();
+        return Decision::accept().into();
     }
     let pod = match read_pod(kind, &request.object) {
         Ok(Some(pod)) => pod,
-        Ok(None) => return Decision::accept(),
-        Err(e) => {
-            return Decision::reject(format!(
-                "PodSecurity \"{}\" cannot evaluate this {}: {e}",
-                policy.label(),
-                kind.name()
-            ))
-        }
+        Ok(None) => return Decision::accept().into(),
+        Err(e) => return cannot_evaluate(policy, kind, e),
     };
     // Like Pod Security Admission, an update of a pod that leaves everything the checks read
     // unchanged (labels, annotations others read, status) is not judged again.
     if kind == WorkloadKind::Pod && request.operation == "UPDATE" && !ephemeral_update {
         if let Ok(Some(old)) = read_pod(kind, &request.old_object) {
             if old == pod {
-                return Decision::accept();
+                return Decision::accept().into();
             }
         }
     }
-    let scope = request.scope(&pod);
-    judge(&policy.in_scope(&scope), request, kind, &pod)
-}
-
-/// The decision of `policy` (already in the request's scope) on a pod it reads.
-fn judge(
-    policy: &Policy,
-    request: &AdmissionRequest,
-    kind: WorkloadKind,
-    pod: &Pod<'_>,
-) -> Decision {
-    let verdict = policy.evaluate(pod);
+    // With namespace labels, the namespace's levels replace the settings' (asked only now,
+    // for a workload that is judged); a namespace that cannot be read rejects.
+    let mut audit_annotations = BTreeMap::new();
+    let namespaced;
+    let policy = if policy.reads_namespace_labels() {
+        match namespace_levels(policy, request, context) {
+            Ok((levels, errors)) => {
+                if !errors.is_empty() {
+                    audit_annotations.insert(
+                        ERROR_ANNOTATION.to_string(),
+                        format!(
+                            "Failed to parse policy: {}",
+                            namespace::errors_message(&errors)
+                        ),
+                    );
+                }
+                namespaced = policy.for_namespace(levels);
+                &*namespaced
+            }
+            Err(e) => return cannot_evaluate(policy, kind, e),
+        }
+    } else {
+        policy
+    };
+    // Exemptions that select requests by who asks and where apply to this one when they match.
+    let scoped = policy.in_scope(&request.scope(&pod));
+    let policy = &*scoped;
+    let verdict = policy.evaluate(&pod);
     // Pods are immutable where it matters, so only their creation is mutated; controllers'
     // templates can be mutated on every write.
     let may_mutate = policy.mutates()
         && request.sub_resource.is_empty()
         && (request.operation != "UPDATE" || kind != WorkloadKind::Pod);
     if verdict.rejection.is_some() && may_mutate {
-        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, pod) {
+        if let Some(mutated) = crate::mutation::mutate(policy, kind, &request.object, &pod) {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
-                Ok(Some(fixed)) => decision(policy.evaluate(&fixed), Some(mutated)),
+                Ok(Some(fixed)) => {
+                    decision(policy.evaluate(&fixed), Some(mutated), audit_annotations)
+                }
                 _ => Decision::reject(format!(
                     "PodSecurity \"{}\" produced an unreadable {}; this is a bug",
                     policy.label(),
                     kind.name()
-                )),
+                ))
+                .into(),
             };
         }
     }
-    decision(verdict, None)
+    decision(verdict, None, audit_annotations)
+}
+
+/// The rejection of a workload the policy cannot judge: its object cannot be read, or what the
+/// decision needs from the host cannot be had.
+fn cannot_evaluate(policy: &Policy, kind: WorkloadKind, why: impl std::fmt::Display) -> Outcome {
+    Decision::reject(format!(
+        "PodSecurity \"{}\" cannot evaluate this {}: {why}",
+        policy.label(),
+        kind.name()
+    ))
+    .into()
 }
 
 /// A verdict as a decision; `mutated` is returned only with an acceptance.
-fn decision(verdict: Verdict, mutated: Option<Value>) -> Decision {
+fn decision(
+    verdict: Verdict,
+    mutated: Option<Value>,
+    mut audit_annotations: BTreeMap<String, String>,
+) -> Outcome {
     let warnings = verdict.warning.into_iter().collect();
-    match verdict.rejection {
+    if let Some(audit) = verdict.audit {
+        audit_annotations.insert(AUDIT_VIOLATIONS_ANNOTATION.to_string(), audit);
+    }
+    let decision = match verdict.rejection {
         Some(message) => Decision::Reject { message, warnings },
         None => Decision::Accept { warnings, mutated },
+    };
+    Outcome {
+        decision,
+        audit_annotations,
     }
+}
+
+/// A Namespace object, as PSA validates it when namespace labels are read: invalid Pod
+/// Security labels are refused (on an update, only when they changed), and an update that
+/// tightens the enforce level is answered with warnings naming the existing pods it would
+/// reject.
+fn decide_namespace(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Outcome {
+    if !policy.reads_namespace_labels()
+        || !request.sub_resource.is_empty()
+        || !matches!(request.operation.as_str(), "CREATE" | "UPDATE")
+    {
+        return Decision::accept().into();
+    }
+    let levels = |object: &Value, which: &str| {
+        namespace::labels_of(object)
+            .map(|labels| namespace::policy_for_labels(&labels, policy.namespace_defaults()))
+            .map_err(|e| Decision::reject(format!("cannot read the {which}Namespace: {e}")))
+    };
+    let (new, new_errors) = match levels(&request.object, "") {
+        Ok(l) => l,
+        Err(rejection) => return rejection.into(),
+    };
+    if request.operation == "CREATE" {
+        if !new_errors.is_empty() {
+            return Decision::reject(namespace::errors_message(&new_errors)).into();
+        }
+        return Decision::accept().into();
+    }
+    let (old, old_errors) = match levels(&request.old_object, "old ") {
+        Ok(l) => l,
+        Err(rejection) => return rejection.into(),
+    };
+    let new_message = namespace::errors_message(&new_errors);
+    if !new_errors.is_empty()
+        && (old_errors.is_empty() || new_message != namespace::errors_message(&old_errors))
+    {
+        return Decision::reject(new_message).into();
+    }
+    // Existing pods are checked only when the enforce level gets stricter.
+    if new.enforce == old.enforce
+        || new.enforce.level == crate::level::Level::Privileged
+        || (new.enforce.version == old.enforce.version && new.enforce.level <= old.enforce.level)
+    {
+        return Decision::accept().into();
+    }
+    let name = request.object["metadata"]["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&request.name);
+    let pods = match context.pods_in_namespace(name) {
+        Ok(pods) => pods,
+        Err(e) => {
+            return Decision::reject(format!(
+                "cannot check the existing pods of namespace \"{name}\" against the new PodSecurity enforce level \"{}\": {e}",
+                new.enforce
+            ))
+            .into()
+        }
+    };
+    let warnings = existing_pod_warnings(&policy.for_namespace(new), name, &new.enforce, &pods);
+    Decision::Accept {
+        warnings,
+        mutated: None,
+    }
+    .into()
+}
+
+/// PSA's warnings for existing pods that a new enforce level rejects: pods with the same
+/// reasons are counted under the lexically first one's name, at most
+/// `NAMESPACE_MAX_PODS_TO_CHECK` pods are checked, and the warnings are sorted.
+fn existing_pod_warnings(
+    policy: &Policy,
+    namespace: &str,
+    enforce: &namespace::LevelVersion,
+    pods: &[Value],
+) -> Vec<String> {
+    // reason -> (first pod name, count), in first-seen order.
+    let mut by_reason: Vec<(String, String, usize)> = Vec::new();
+    let checked = &pods[..pods.len().min(NAMESPACE_MAX_PODS_TO_CHECK)];
+    for pod in checked {
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+        let reason = match read_pod(WorkloadKind::Pod, pod) {
+            Ok(Some(pod)) => policy.rejection_reasons(&pod).join(", "),
+            Ok(None) => continue,
+            Err(e) => format!("cannot be evaluated: {e}"),
+        };
+        if reason.is_empty() {
+            continue;
+        }
+        match by_reason.iter_mut().find(|(r, _, _)| *r == reason) {
+            Some((_, first, count)) => {
+                if name < first.as_str() {
+                    *first = name.to_string();
+                }
+                *count += 1;
+            }
+            None => by_reason.push((reason, name.to_string(), 1)),
+        }
+    }
+    let mut warnings = Vec::new();
+    if checked.len() < pods.len() {
+        warnings.push(format!(
+            "new PodSecurity enforce level only checked against the first {} of {} existing pods",
+            checked.len(),
+            pods.len()
+        ));
+    }
+    if !by_reason.is_empty() {
+        warnings.push(format!(
+            "existing pods in namespace \"{namespace}\" violate the new PodSecurity enforce level \"{enforce}\""
+        ));
+    }
+    let mut pod_warnings: Vec<String> = by_reason
+        .into_iter()
+        .map(|(reason, first, count)| match count {
+            1 => format!("{first}: {reason}"),
+            2 => format!("{first} (and 1 other pod): {reason}"),
+            n => format!("{first} (and {} other pods): {reason}", n - 1),
+        })
+        .collect();
+    pod_warnings.sort();
+    warnings.extend(pod_warnings);
+    warnings
 }
 
 /// The request's object with every applicable default set, whatever the decision; `None` when

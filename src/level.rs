@@ -8,7 +8,7 @@ use std::fmt;
 /// `latest` and any newer minor evaluate like it.
 pub const NEWEST_KNOWN_MINOR: u32 = 37;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Level {
     Privileged,
     Baseline,
@@ -51,7 +51,7 @@ impl<'de> Deserialize<'de> for Level {
 }
 
 /// The version of the standards to apply: `latest` or `v1.<minor>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Version {
     #[default]
     Latest,

@@ -12,6 +12,7 @@ pub mod glob;
 pub mod host;
 pub mod level;
 pub mod mutation;
+pub mod namespace;
 pub mod pod;
 pub mod policy;
 pub mod profiles;

@@ -8,10 +8,13 @@ use crate::checks::registry::{self, ResolvedCheck};
 use crate::checks::{CheckFn, CheckInput, Violation};
 use crate::constraints::{ConstraintFn, Constraints, CONSTRAINTS};
 use crate::level::{Level, Version};
+use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
 use crate::scope::AdmissionScope;
-use crate::settings::{Exemption, Settings, WarnLevel};
+use crate::settings::{Exemption, Settings};
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 #[derive(Clone, Copy)]
@@ -41,19 +44,20 @@ struct Plan {
 #[derive(Clone)]
 pub struct Policy {
     mutate: bool,
-    level: Level,
-    version: Version,
-    warn_level: Option<WarnLevel>,
-    /// The configured constraints, planned after the level's checks.
-    constraint_rules: Vec<(&'static str, Rule)>,
-    /// Every exemption of the settings.
-    all_exemptions: Rc<[Exemption]>,
     /// The exemptions the plans were made with: those without who or where selectors, and,
-    /// in scope of a request, those that select it.
+    /// in scope of a request (`in_scope`), those that select it.
     exemptions: Vec<Exemption>,
     constraints: Constraints,
     enforce: Plan,
     warn: Option<Plan>,
+    audit: Option<Plan>,
+    /// `namespaceLabels: true`: the request namespace's labels choose the levels.
+    namespace_labels: bool,
+    /// The settings this policy was built from (without their profiles), for the policies of
+    /// namespace levels and of requests that exemptions select.
+    settings: Settings,
+    /// The policy for each combination of namespace levels seen, built once.
+    per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
     profiles: Vec<Profile>,
 }
 
@@ -78,6 +82,8 @@ pub struct Verdict {
     pub rejection: Option<String>,
     /// The warn level's violations that the rejection does not already report.
     pub warning: Option<String>,
+    /// The audit level's violations, all of them, for the audit log.
+    pub audit: Option<String>,
 }
 
 fn plan(
@@ -113,14 +119,8 @@ fn plan(
 }
 
 impl Policy {
-    pub fn new(settings: Settings) -> Policy {
-        let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
-            .iter()
-            .filter(|c| (c.configured)(&settings.constraints))
-            .map(|c| (c.id, Rule::Constraint(c.evaluate)))
-            .collect();
-        let profiles = settings
-            .profiles
+    pub fn new(mut settings: Settings) -> Policy {
+        let profiles = std::mem::take(&mut settings.profiles)
             .into_iter()
             .map(|p| Profile {
                 name: p.name,
@@ -134,68 +134,129 @@ impl Policy {
             .cloned()
             .collect();
         Policy {
-            mutate: settings.mutate,
-            level: settings.level,
-            version: settings.version,
-            warn_level: settings.warn,
-            constraint_rules,
-            all_exemptions: settings.exemptions.into(),
-            exemptions: Vec::new(),
-            constraints: settings.constraints,
-            enforce: Plan::default(),
-            warn: None,
             profiles,
+            ..Policy::with_plans(settings, unconditional)
         }
-        .planned_with(unconditional)
     }
 
-    /// This policy with its plans made for `exemptions`.
-    fn planned_with(self, exemptions: Vec<Exemption>) -> Policy {
+    /// The policy of `settings` with its plans made for `exemptions`, without profiles.
+    fn with_plans(settings: Settings, exemptions: Vec<Exemption>) -> Policy {
+        let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
+            .iter()
+            .filter(|c| (c.configured)(&settings.constraints))
+            .map(|c| (c.id, Rule::Constraint(c.evaluate)))
+            .collect();
         let enforce = plan(
-            self.level,
-            self.version,
-            &self.constraint_rules,
+            settings.level,
+            settings.version,
+            &constraint_rules,
             &exemptions,
         );
-        let warn = self
-            .warn_level
+        let warn = settings
+            .warn
             .map(|w| plan(w.level, w.version, &[], &exemptions));
+        // A privileged audit level can find nothing.
+        let audit = settings
+            .audit
+            .filter(|a| a.level != Level::Privileged)
+            .map(|a| plan(a.level, a.version, &[], &exemptions));
         Policy {
+            mutate: settings.mutate,
             exemptions,
+            constraints: settings.constraints.clone(),
             enforce,
             warn,
-            ..self
+            audit,
+            namespace_labels: settings.namespace_labels,
+            settings,
+            per_namespace: RefCell::new(HashMap::new()),
+            profiles: Vec::new(),
         }
     }
 
     /// The policy for one request: with the exemptions whose who and where selectors all match
     /// it. Borrowed when no exemption has such selectors.
     pub fn in_scope(&self, scope: &AdmissionScope<'_>) -> Cow<'_, Policy> {
-        if !self.all_exemptions.iter().any(Exemption::has_selectors) {
+        if !self
+            .settings
+            .exemptions
+            .iter()
+            .any(Exemption::has_selectors)
+        {
             return Cow::Borrowed(self);
         }
         let selected = self
-            .all_exemptions
+            .settings
+            .exemptions
             .iter()
             .filter(|e| e.selects(scope))
             .cloned()
             .collect();
-        let unplanned = Policy {
-            enforce: Plan::default(),
-            warn: None,
-            exemptions: Vec::new(),
-            constraint_rules: self.constraint_rules.clone(),
-            all_exemptions: Rc::clone(&self.all_exemptions),
-            constraints: self.constraints.clone(),
-            profiles: self.profiles.clone(),
-            ..*self
-        };
-        Cow::Owned(unplanned.planned_with(selected))
+        Cow::Owned(Policy::with_plans(self.settings.clone(), selected))
     }
 
     /// The profiles to try, in order, when this policy rejects.
     pub fn profiles(&self) -> &[Profile] {
         &self.profiles
+    }
+
+    /// Whether the request namespace's Pod Security labels choose the levels.
+    pub fn reads_namespace_labels(&self) -> bool {
+        self.namespace_labels
+    }
+
+    /// The levels for a namespace without Pod Security labels: the settings' own, as PSA's
+    /// AdmissionConfiguration defaults (privileged:latest for an absent warn or audit).
+    pub fn namespace_defaults(&self) -> NamespacePolicy {
+        let mode = |m: Option<crate::settings::WarnLevel>| {
+            m.map_or(LevelVersion::PRIVILEGED_LATEST, |m| LevelVersion {
+                level: m.level,
+                version: m.version,
+            })
+        };
+        NamespacePolicy {
+            enforce: LevelVersion {
+                level: self.settings.level,
+                version: self.settings.version,
+            },
+            warn: mode(self.settings.warn),
+            audit: mode(self.settings.audit),
+        }
+    }
+
+    /// This policy with a namespace's levels instead of the settings' (constraints, exemptions
+    /// and the rest unchanged), built once per combination of levels.
+    pub fn for_namespace(&self, levels: NamespacePolicy) -> Rc<Policy> {
+        if let Some(policy) = self.per_namespace.borrow().get(&levels) {
+            return Rc::clone(policy);
+        }
+        let mut settings = self.settings.clone();
+        settings.level = levels.enforce.level;
+        settings.version = levels.enforce.version;
+        let mode = |lv: LevelVersion| {
+            (lv.level != Level::Privileged).then_some(crate::settings::WarnLevel {
+                level: lv.level,
+                version: lv.version,
+            })
+        };
+        settings.warn = mode(levels.warn);
+        settings.audit = mode(levels.audit);
+        settings.namespace_labels = false;
+        let policy = Rc::new(Policy::new(settings));
+        self.per_namespace
+            .borrow_mut()
+            .insert(levels, Rc::clone(&policy));
+        policy
+    }
+
+    /// The reasons (without details) the enforced level and constraints reject a pod for, as
+    /// PSA's `ForbiddenReason` names them when it checks existing pods.
+    pub fn rejection_reasons(&self, pod: &Pod<'_>) -> Vec<&'static str> {
+        let all: Vec<&Container> = pod.containers.iter().collect();
+        self.run(&self.enforce, pod, &all)
+            .into_iter()
+            .map(|f| f.violation.reason)
+            .collect()
     }
 
     pub fn label(&self) -> &str {
@@ -277,10 +338,15 @@ impl Policy {
             findings.retain(|f| !enforced.iter().any(|e| e.violation == f.violation));
             (!findings.is_empty()).then(|| message("would violate", &plan.label, &findings))
         });
+        let audit = self.audit.as_ref().and_then(|plan| {
+            let findings = self.run(plan, pod, &all);
+            (!findings.is_empty()).then(|| message("would violate", &plan.label, &findings))
+        });
         Verdict {
             rejection: (!enforced.is_empty())
                 .then(|| message("violates", &self.enforce.label, &enforced)),
             warning,
+            audit,
         }
     }
 }

@@ -26,6 +26,12 @@ pub struct Settings {
     pub mutate: bool,
     /// Tried in order when these settings reject a workload; empty inside a profile.
     pub profiles: Vec<ProfileSettings>,
+    /// A level whose violations are returned as the audit annotation `audit-violations`,
+    /// without rejecting.
+    pub audit: Option<WarnLevel>,
+    /// The request namespace's Pod Security labels choose the enforce, warn and audit levels;
+    /// the settings' own are the defaults for a namespace without them.
+    pub namespace_labels: bool,
 }
 
 /// The settings keys that are not constraints.
@@ -37,10 +43,21 @@ struct BaseSettings {
     exemptions: Vec<Exemption>,
     warn: Option<WarnLevel>,
     mutate: bool,
+    audit: Option<WarnLevel>,
+    namespace_labels: bool,
 }
 
-const BASE_KEYS: &[&str] = &["level", "version", "exemptions", "warn", "mutate"];
+const BASE_KEYS: &[&str] = &[
+    "level",
+    "version",
+    "exemptions",
+    "warn",
+    "mutate",
+    "audit",
+    "namespaceLabels",
+];
 
+/// A level and version whose violations are reported (warn, audit) rather than enforced.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WarnLevel {
@@ -186,6 +203,8 @@ impl Settings {
             constraints,
             mutate: base.mutate,
             profiles: Vec::new(),
+            audit: base.audit,
+            namespace_labels: base.namespace_labels,
         };
         settings.validate()?;
         Ok(settings)
@@ -652,6 +671,38 @@ mod constraint_settings_tests {
         assert_eq!(s.warn.unwrap().level, Level::Restricted);
         assert_eq!(s.warn.unwrap().version, Version::Latest);
         assert_eq!(s.constraints.read_only_root_filesystem, Some(true));
+    }
+
+    #[test]
+    fn audit_and_namespace_labels_parse() {
+        let s = Settings::from_json(
+            br#"{"audit": {"level": "baseline", "version": "v1.30"}, "namespaceLabels": true}"#,
+        )
+        .unwrap();
+        assert_eq!(s.audit.unwrap().level, Level::Baseline);
+        assert_eq!(s.audit.unwrap().version, Version::Minor(30));
+        assert!(s.namespace_labels);
+        let s = Settings::from_json(b"{}").unwrap();
+        assert!(s.audit.is_none() && !s.namespace_labels);
+        for (bad, why) in [
+            (r#"{"audit": {"level": "all"}}"#, "unknown level \"all\""),
+            (
+                r#"{"audit": {"version": "v1.30"}}"#,
+                "missing field `level`",
+            ),
+            (
+                r#"{"audit": {"level": "baseline", "mode": "x"}}"#,
+                "unknown field `mode`",
+            ),
+            (r#"{"namespaceLabels": "yes"}"#, "invalid type"),
+            (
+                r#"{"namespaceLabel": true}"#,
+                "unknown field `namespaceLabel`",
+            ),
+        ] {
+            let e = err(bad);
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

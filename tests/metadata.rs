@@ -56,7 +56,27 @@ fn metadata_covers_every_supported_kind_on_create_and_update() {
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
     // The policy can mutate (with `mutate: true`); with `mutate: false` it never does.
     assert_eq!(metadata["mutating"], true);
-    assert_eq!(metadata["contextAware"], false);
+    // Read through host capabilities, only when a decision needs them.
+    let resources: Vec<(String, String)> = metadata["contextAwareResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["apiVersion"].as_str().unwrap().to_string(),
+                r["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for resource in [("v1", "Namespace"), ("v1", "Pod")] {
+        assert!(
+            resources.contains(&(resource.0.to_string(), resource.1.to_string())),
+            "{resource:?} missing from contextAwareResources"
+        );
+    }
+    for op in ["CREATE", "UPDATE"] {
+        assert!(rules.contains(&("".to_string(), "namespaces".to_string(), op.to_string())));
+    }
     assert_eq!(metadata["backgroundAudit"], true);
 }
 
@@ -94,6 +114,13 @@ fn artifacthub_package_agrees_with_metadata() {
         pkg_annotations["kubewarden/resources"],
         annotations["io.artifacthub.resources"]
     );
+    let pkg_resources: Value = serde_yaml::from_str(
+        pkg_annotations["kubewarden/contextAwareResources"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pkg_resources, metadata["contextAwareResources"]);
     let pkg_rules: Value =
         serde_yaml::from_str(pkg_annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
     assert_eq!(matched(&pkg_rules), matched(&metadata["rules"]));
@@ -131,7 +158,15 @@ fn check_manifest(file: &str) {
 fn the_hardened_example_shows_every_setting() {
     let manifest = yaml("deploy/cluster-admission-policy-hardened.yaml");
     let settings = manifest["spec"]["settings"].as_object().unwrap();
-    let mut keys = vec!["level", "version", "warn", "exemptions", "mutate"];
+    let mut keys = vec![
+        "level",
+        "version",
+        "warn",
+        "exemptions",
+        "mutate",
+        "audit",
+        "namespaceLabels",
+    ];
     keys.extend(security_context_policy::constraints::KEYS);
     for key in keys {
         assert!(settings.contains_key(key), "{key} missing from the example");

@@ -54,12 +54,7 @@ fn nothing_is_asked_when_the_base_settings_accept() {
         return;
     };
     let compliant = request("pod_restricted_compliant.json");
-    let (response, used, _) = evaluate(
-        &policy,
-        &compliant,
-        &settings(),
-        "profile_nothing_asked.yml",
-    );
+    let (response, used, _) = evaluate(&policy, &compliant, &settings(), "empty.yml");
     assert_eq!(response["allowed"], true, "{response}");
     assert_eq!(used, 0);
     assert!(

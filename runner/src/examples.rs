@@ -116,6 +116,9 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         for warning in &warnings {
             println!("      warning: {warning}");
         }
+        for (key, value) in response.audit_annotations.iter().flatten() {
+            println!("      audit annotation {key}: {value}");
+        }
     }
     println!(
         "{} examples: {} as expected, {} not",

@@ -461,3 +461,13 @@ pub fn session(exchanges: &[(String, Result<String, String>)]) -> policy_runner:
     }
     policy_runner::ReplaySession::from_yaml(&text).unwrap()
 }
+
+/// A request file of test_data/: an AdmissionReview or the bare AdmissionRequest.
+pub fn request_file(file: &str) -> Value {
+    let review: Value =
+        serde_json::from_slice(&std::fs::read(test_data_dir().join(file)).unwrap()).unwrap();
+    match review.get("request") {
+        Some(request) => request.clone(),
+        None => review,
+    }
+}
