@@ -344,7 +344,7 @@ fn main() {
         medians[2] / medians[0]
     );
     println!(
-        "(f) / (e): {:.1}x (a profile granted after two SubjectAccessReviews, replayed)",
+        "(g) / (f): {:.1}x (a profile granted after two SubjectAccessReviews, replayed)",
         profiled / plain
     );
     println!("native (no wasm) is the evaluator called directly, request parsing included.");
@@ -380,8 +380,8 @@ impl ClusterContext for GrantingContext {
     }
 }
 
-/// (e) The DaemonSet controller's node-exporter pod, admitted by the base settings (an
-/// exemption for its service account: no host call), next to (f) the same pod admitted by a
+/// (f) The DaemonSet controller's node-exporter pod, admitted by the base settings (an
+/// exemption for its service account: no host call), next to (g) the same pod admitted by a
 /// profile: the base rejects, the controller is asked about and refused, the pod's service
 /// account is asked about and granted (kwctl session answers, replayed in order), and the
 /// profile accepts. Returns the two medians.
@@ -410,8 +410,8 @@ fn bench_profiles(policy: &Policy, floor: &Policy) -> (f64, f64) {
     };
     let mut medians = Vec::new();
     for (name, settings) in [
-        ("(e) Pod, exempted by the base", &exempted),
-        ("(f) Pod, admitted by a profile", &profiled),
+        ("(f) Pod, exempted by the base", &exempted),
+        ("(g) Pod, admitted by a profile", &profiled),
     ] {
         let bytes = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
         rewind();

@@ -41,6 +41,9 @@ struct Plan {
     rules: Vec<PlannedRule>,
 }
 
+/// How many per-namespace policies are kept built.
+const MAX_NAMESPACE_POLICIES: usize = 64;
+
 #[derive(Clone)]
 pub struct Policy {
     mutate: bool,
@@ -243,9 +246,13 @@ impl Policy {
         settings.audit = mode(levels.audit);
         settings.namespace_labels = false;
         let policy = Rc::new(Policy::new(settings));
-        self.per_namespace
-            .borrow_mut()
-            .insert(levels, Rc::clone(&policy));
+        let mut cache = self.per_namespace.borrow_mut();
+        // Labels are written by namespace owners: any number of versions can be spelt, so
+        // the cache is bounded rather than grown for each.
+        if cache.len() >= MAX_NAMESPACE_POLICIES {
+            cache.clear();
+        }
+        cache.insert(levels, Rc::clone(&policy));
         policy
     }
 

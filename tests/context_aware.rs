@@ -439,3 +439,21 @@ fn pods_that_cannot_be_listed_reject_the_namespace_update() {
     );
     assert!(message.contains("time allotted"), "{message}");
 }
+
+#[test]
+fn every_version_a_namespace_spells_is_evaluated_as_its_own() {
+    // More combinations than the policy keeps built: each is still judged at its version.
+    for minor in (0..100).chain(0..3) {
+        let version = format!("v1.{minor}");
+        let (outcome, _) = privileged_pod_in(
+            &[("enforce", "baseline"), ("enforce-version", &version)],
+            json!({"namespaceLabels": true}),
+        );
+        assert!(
+            rejection(&outcome).starts_with(&format!(
+                "violates PodSecurity \"baseline:{version}\": privileged"
+            )),
+            "{outcome:?}"
+        );
+    }
+}
