@@ -39,7 +39,11 @@ impl ScriptedContext {
 
 impl ClusterContext for ScriptedContext {
     fn namespace(&self, name: &str) -> Result<Value, ContextError> {
-        panic!("unexpected question: namespace {name}")
+        // Only the test of an unreadable namespace asks.
+        Err(ContextError::new(
+            format!("namespace \"{name}\""),
+            "namespaces is forbidden",
+        ))
     }
 
     fn pods_in_namespace(&self, namespace: &str) -> Result<Vec<Value>, ContextError> {
@@ -360,5 +364,37 @@ fn a_requester_that_is_the_pods_service_account_is_asked_about_once() {
             format!("{POD_SA}:baseline-ish"),
             format!("{POD_SA}:privileged")
         ]
+    );
+}
+
+#[test]
+fn a_granted_profile_decides_alone_when_the_base_cannot_read_the_namespace() {
+    let settings = json!({
+        "namespaceLabels": true,
+        "profiles": [{"name": "privileged", "level": "privileged"}]
+    });
+    let context = ScriptedContext::granting(&[("alice", "privileged")]);
+    let Decision::Accept { warnings, .. } =
+        decide_with(&policy(&settings), &request("alice", true), &context)
+    else {
+        panic!("expected an acceptance");
+    };
+    assert!(
+        warnings[0].ends_with(
+            "the base settings reject it: PodSecurity \"restricted:latest\" cannot evaluate this Pod: cannot read namespace \"team-a\": namespaces is forbidden"
+        ),
+        "{warnings:?}"
+    );
+    // Not granted: the base's failure is the rejection, with the profile question after it.
+    let context = ScriptedContext::granting(&[]);
+    let Decision::Reject { message, .. } =
+        decide_with(&policy(&settings), &request("alice", true), &context)
+    else {
+        panic!("expected a rejection");
+    };
+    assert!(message.starts_with("PodSecurity \"restricted:latest\" cannot evaluate this Pod: cannot read namespace \"team-a\""), "{message}");
+    assert!(
+        message.contains("; no profile is granted to user \"alice\""),
+        "{message}"
     );
 }
