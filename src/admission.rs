@@ -524,7 +524,12 @@ fn existing_pod_warnings(
     for pod in checked {
         let name = pod["metadata"]["name"].as_str().unwrap_or_default();
         let reason = match read_pod(WorkloadKind::Pod, pod) {
-            Ok(Some(pod)) => policy.rejection_reasons(&pod).join(", "),
+            // Exemptions by namespace, runtime class and service account apply to existing
+            // pods too; there is no requesting user.
+            Ok(Some(pod)) => policy
+                .in_scope(&AdmissionScope::new("", &[], namespace, &pod))
+                .rejection_reasons(&pod)
+                .join(", "),
             Ok(None) => continue,
             Err(e) => format!("cannot be evaluated: {e}"),
         };

@@ -202,3 +202,31 @@ fn mutation_leaves_out_what_a_selected_exemption_exempts() {
         .get("runAsNonRoot")
         .is_none());
 }
+
+#[test]
+fn existing_pods_a_tightened_namespace_would_reject_are_judged_with_their_exemptions() {
+    let context = support::ReplayContext::from_file(
+        &support::test_data_dir().join("sessions/pods_in_team_a.yml"),
+    );
+    let request: Value = serde_json::from_slice(
+        &std::fs::read(support::test_data_dir().join("namespace_enforce_tightened.json")).unwrap(),
+    )
+    .unwrap();
+    // The existing pods run as team-a's default service account.
+    let settings = json!({"namespaceLabels": true, "exemptions": [
+        {"checks": ["privileged"], "serviceAccounts": ["team-a/default"]}]});
+    let outcome = security_context_policy::admission::validate_with(
+        &validation_payload(&request, &settings),
+        &context,
+    );
+    let Decision::Accept { warnings, .. } = outcome.decision else {
+        panic!("expected an acceptance");
+    };
+    assert_eq!(
+        warnings,
+        [
+            "existing pods in namespace \"team-a\" violate the new PodSecurity enforce level \"baseline:latest\"",
+            "debug-shell: host namespaces",
+        ]
+    );
+}
