@@ -116,7 +116,9 @@ impl Exemption {
     /// Whether every who and where selector given matches this request.
     pub fn selects(&self, scope: &AdmissionScope<'_>) -> bool {
         let any = |patterns: &[Glob], value: &str| patterns.iter().any(|g| g.matches(value));
-        (self.usernames.is_empty() || any(&self.usernames, scope.username))
+        // No user (an existing pod, an anonymous request) matches no username pattern, `*` included.
+        (self.usernames.is_empty()
+            || (!scope.username.is_empty() && any(&self.usernames, scope.username)))
             && (self.groups.is_empty() || scope.groups.iter().any(|g| any(&self.groups, g)))
             && (self.namespaces.is_empty() || any(&self.namespaces, scope.namespace))
             && (self.runtime_classes.is_empty()
@@ -471,6 +473,8 @@ mod who_and_where_tests {
     #[test]
     fn a_pod_without_runtime_class_matches_no_runtime_class_pattern() {
         let s = scope(&[], None);
+        let nobody = AdmissionScope { username: "", ..s };
+        assert!(!exemption(r#"{"checks": ["privileged"], "usernames": ["*"]}"#).selects(&nobody));
         assert!(!exemption(r#"{"checks": ["privileged"], "runtimeClasses": ["*"]}"#).selects(&s));
         // Nor does a user without groups match a group pattern.
         assert!(!exemption(r#"{"checks": ["privileged"], "groups": ["*"]}"#).selects(&s));
