@@ -290,3 +290,60 @@ CONSTRAINTS='{"runAsUser":{"rule":"MustRunAs","ranges":[{"min":10000,"max":65535
   assert_output_has 'node-agent-ab12 (and 1 other pod): privileged'
   assert_output_has 'debug-shell: host namespaces, privileged'
 }
+
+# Exemptions by who asks and where, and RBAC-granted profiles (can_i answers replayed).
+
+EXEMPT_NODE_EXPORTER='{"level":"baseline","exemptions":[{"checks":["hostNamespaces","hostPathVolumes","hostPorts"],"serviceAccounts":["monitoring/node-exporter"]}]}'
+NODE_AGENTS='{"level":"baseline","profiles":[{"name":"node-agents","level":"baseline","exemptions":[{"checks":["hostNamespaces","hostPathVolumes","hostPorts"]}]}]}'
+
+@test "exemptions: a node exporter is exempted for its own service account" {
+  run kw run --request-path test_data/daemonset_monitoring_node_exporter.json --settings-json "$EXEMPT_NODE_EXPORTER" "$POLICY"
+  assert_allowed
+}
+
+@test "exemptions: the same exemption does not cover another service account" {
+  run kw run --request-path test_data/daemonset_host_access.json --settings-json "$EXEMPT_NODE_EXPORTER" "$POLICY"
+  assert_denied
+  assert_output_has 'host namespaces (hostNetwork=true, hostPID=true)'
+}
+
+@test "profiles: nothing is asked when the base settings accept" {
+  run kw run --allow-context-aware --request-path test_data/pod_restricted_compliant.json \
+    --replay-host-capabilities-interactions test_data/sessions/empty.yml \
+    --settings-json "$NODE_AGENTS" "$POLICY"
+  assert_allowed
+}
+
+@test "profiles: a controller's pod is admitted when its service account may use the profile" {
+  run kw run --allow-context-aware --request-path test_data/pod_node_exporter_by_controller.json \
+    --replay-host-capabilities-interactions test_data/sessions/profile_granted_to_pod_service_account.yml \
+    --settings-json "$NODE_AGENTS" "$POLICY"
+  assert_allowed
+  assert_output_has 'admitted by profile \"node-agents\", granted to service account \"monitoring/node-exporter\"'
+  assert_output_has '"admitted-by-profile":"node-agents"'
+}
+
+@test "profiles: a user granted the profile gets the DaemonSet admitted" {
+  run kw run --allow-context-aware --request-path test_data/daemonset_monitoring_node_exporter.json \
+    --replay-host-capabilities-interactions test_data/sessions/profile_granted_to_user.yml \
+    --settings-json "$NODE_AGENTS" "$POLICY"
+  assert_allowed
+  assert_output_has 'granted to user \"alice\"'
+}
+
+@test "profiles: without a grant the pod is rejected, saying so" {
+  run kw run --allow-context-aware --request-path test_data/pod_node_exporter_by_controller.json \
+    --replay-host-capabilities-interactions test_data/sessions/profile_not_granted.yml \
+    --settings-json "$NODE_AGENTS" "$POLICY"
+  assert_denied
+  assert_output_has 'no profile is granted to user \"system:serviceaccount:kube-system:daemon-set-controller\" or service account \"monitoring/node-exporter\"'
+}
+
+@test "profiles: a failed SubjectAccessReview rejects, naming it" {
+  run kw run --allow-context-aware --request-path test_data/pod_node_exporter_by_controller.json \
+    --replay-host-capabilities-interactions test_data/sessions/profile_can_i_timeout.yml \
+    --settings-json "$NODE_AGENTS" "$POLICY"
+  assert_denied
+  assert_output_has 'cannot tell whether profile \"node-agents\" is granted'
+  assert_output_has 'context deadline exceeded'
+}

@@ -7,6 +7,7 @@
 //! Prints figures; asserts nothing (targets live in the README and the issue tracker).
 
 use policy_runner::{HostCapabilities, LoadOptions, Policy, PolicyModule, ReplaySession};
+use security_context_policy::context::{AccessReview, ClusterContext, ContextError};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -202,6 +203,18 @@ fn measure(iterations: usize, mut call: impl FnMut()) -> Stats {
     }
 }
 
+/// One line of the table: ours, the floor's, their ratio, and the native figure.
+fn print_row(name: &str, ours: &Stats, base: &Stats, native: &Stats) {
+    println!(
+        "{name:<34} {:>11.1} {:>11.1} {:>12.1} {:>7.2}x {:>12.1}",
+        ours.median,
+        ours.mean,
+        base.median,
+        ours.median / base.median,
+        native.median
+    );
+}
+
 fn call(policy: &Policy, operation: &str, payload: &[u8]) {
     let answer = policy.call(operation, payload).expect("the guest answers");
     assert!(!answer.is_empty());
@@ -299,14 +312,7 @@ fn main() {
         let native = measure(*n, || {
             security_context_policy::validate(bytes).unwrap();
         });
-        println!(
-            "{name:<34} {:>11.1} {:>11.1} {:>12.1} {:>7.2}x {:>12.1}",
-            ours.median,
-            ours.mean,
-            base.median,
-            ours.median / base.median,
-            native.median
-        );
+        print_row(name, &ours, &base, &native);
         medians.push(ours.median);
     }
     // (e) Namespace labels: (b) again, its levels read from the namespace through the host.
@@ -435,10 +441,103 @@ fn main() {
         base.median,
         ours.median / base.median
     );
+    let (plain, profiled) = bench_profiles(&policy, &floor);
     println!();
     println!(
         "(c) / (a): {:.1}x (500 containers against 1)",
         medians[3] / medians[0]
     );
+    println!(
+        "(i) / (h): {:.1}x (a profile granted after two SubjectAccessReviews, replayed)",
+        profiled / plain
+    );
     println!("native (no wasm) is the evaluator called directly, request parsing included.");
+}
+
+/// The service account the profile bench grants.
+const NODE_EXPORTER: &str = "system:serviceaccount:monitoring:node-exporter";
+
+/// Grants every profile to the node exporter's service account, for the native figure.
+struct GrantingContext;
+
+impl ClusterContext for GrantingContext {
+    fn namespace(&self, name: &str) -> Result<Value, ContextError> {
+        Err(ContextError::new(
+            format!("namespace {name}"),
+            "not in this bench",
+        ))
+    }
+    fn pods_in_namespace(&self, namespace: &str) -> Result<Vec<Value>, ContextError> {
+        Err(ContextError::new(
+            format!("pods of {namespace}"),
+            "not in this bench",
+        ))
+    }
+    fn can_i(&self, review: &AccessReview) -> Result<bool, ContextError> {
+        Ok(review.user == NODE_EXPORTER)
+    }
+    fn image_config(&self, image: &str) -> Result<Value, ContextError> {
+        Err(ContextError::new(
+            format!("image {image}"),
+            "not in this bench",
+        ))
+    }
+}
+
+/// (h) The DaemonSet controller's node-exporter pod, admitted by the base settings (an
+/// exemption for its service account: no host call), next to (i) the same pod admitted by a
+/// profile: the base rejects, the controller is asked about and refused, the pod's service
+/// account is asked about and granted (kwctl session answers, replayed in order), and the
+/// profile accepts. Returns the two medians.
+fn bench_profiles(policy: &Policy, floor: &Policy) -> (f64, f64) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
+    let request: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("pod_node_exporter_by_controller.json")).unwrap(),
+    )
+    .unwrap();
+    let host_checks = json!(["hostNamespaces", "hostPathVolumes", "hostPorts"]);
+    let exempted = json!({"level": "baseline", "exemptions": [
+        {"checks": host_checks, "serviceAccounts": ["monitoring/node-exporter"]}]});
+    let profiled = json!({"level": "baseline", "profiles": [
+        {"name": "node-agents", "level": "baseline", "exemptions": [{"checks": host_checks}]}]});
+    let session =
+        ReplaySession::from_file(dir.join("sessions/profile_granted_to_pod_service_account.yml"))
+            .unwrap();
+    policy.set_host_capabilities(HostCapabilities {
+        allow_context_aware: true,
+        replay: Some(session),
+    });
+    let rewind = || {
+        if let Some(replay) = policy.host_capabilities().replay.as_mut() {
+            replay.rewind();
+        }
+    };
+    let mut medians = Vec::new();
+    for (name, settings) in [
+        ("(h) Pod, exempted by the base", &exempted),
+        ("(i) Pod, admitted by a profile", &profiled),
+    ] {
+        let bytes = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+        rewind();
+        let answer: Value =
+            serde_json::from_slice(&policy.call("validate", &bytes).unwrap()).unwrap();
+        assert_eq!(answer["accepted"], true, "{name}: {answer}");
+        let ours = measure(3000, || {
+            rewind();
+            call(policy, "validate", &bytes);
+        });
+        let base = measure(3000, || call(floor, "validate", &bytes));
+        let native = measure(3000, || {
+            let outcome =
+                security_context_policy::admission::validate_with(&bytes, &GrantingContext);
+            assert!(matches!(
+                outcome.decision,
+                security_context_policy::admission::Decision::Accept { .. }
+            ));
+        });
+        print_row(name, &ours, &base, &native);
+        medians.push(ours.median);
+    }
+    policy.set_host_capabilities(HostCapabilities::default());
+    (medians[0], medians[1])
 }

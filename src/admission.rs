@@ -11,6 +11,8 @@ use crate::image_user::ImageUsers;
 use crate::namespace::{self, LabelError, NamespacePolicy};
 use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
+use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome, ADMITTED_BY_ANNOTATION};
+use crate::scope::AdmissionScope;
 use crate::settings::Settings;
 use crate::workload::{read_pod, WorkloadKind};
 use serde::Deserialize;
@@ -60,6 +62,18 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+impl AdmissionRequest {
+    /// Who asks and where the pod runs.
+    fn scope<'a>(&'a self, pod: &Pod<'a>) -> AdmissionScope<'a> {
+        AdmissionScope::new(
+            &self.user_info.username,
+            &self.user_info.groups,
+            request_namespace(self).unwrap_or(""),
+            pod,
+        )
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,7 +193,8 @@ fn workload_kind(request: &AdmissionRequest) -> Option<WorkloadKind> {
     }
 }
 
-/// The decision on a request without a cluster to ask (see `decide_with`).
+/// The decision on a request without a cluster to ask (see `decide_with`). A policy with
+/// profiles fails closed when its base settings reject.
 pub fn decide(policy: &Policy, request: &AdmissionRequest) -> Decision {
     decide_with(policy, request, &NoContext).decision
 }
@@ -195,7 +210,9 @@ pub const ERROR_ANNOTATION: &str = "error";
 /// How many existing pods PSA checks when a namespace's enforce level is tightened.
 pub const NAMESPACE_MAX_PODS_TO_CHECK: usize = 3000;
 
-/// The decision on a request; `context` is asked only for what the decision needs.
+/// The decision on a request; `context` is asked only for what the decision needs (the
+/// namespace's labels when they choose the levels; whether a profile is granted, when the base
+/// settings reject).
 pub fn decide_with(
     policy: &Policy,
     request: &AdmissionRequest,
@@ -204,7 +221,66 @@ pub fn decide_with(
     if is_namespace(request) {
         return decide_namespace(policy, request, context);
     }
-    decide_workload(policy, request, context)
+    let outcome = decide_workload(policy, request, context);
+    with_profiles(policy, request, context, outcome)
+}
+
+/// A rejection by the base settings, tried against the profiles: the first granted profile
+/// that accepts the workload admits it.
+fn with_profiles(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+    base: Outcome,
+) -> Outcome {
+    let Decision::Reject { message, warnings } = &base.decision else {
+        return base;
+    };
+    if policy.profiles().is_empty() {
+        return base;
+    }
+    // An object the base could not read stays rejected for that reason.
+    let Some(Ok(Some(pod))) = workload_kind(request).map(|kind| read_pod(kind, &request.object))
+    else {
+        return base;
+    };
+    let scope = request.scope(&pod);
+    let tried = try_profiles(policy.profiles(), &scope, message, context, |profile| {
+        decide_with(profile, request, context)
+    });
+    match tried {
+        ProfileOutcome::Admitted {
+            profile,
+            grantee,
+            outcome:
+                Outcome {
+                    decision:
+                        Decision::Accept {
+                            warnings: own,
+                            mutated,
+                        },
+                    audit_annotations: own_annotations,
+                },
+        } => {
+            let mut warnings = vec![admitted_warning(&profile, &grantee, message)];
+            warnings.extend(own);
+            let mut audit_annotations = base.audit_annotations;
+            audit_annotations.extend(own_annotations);
+            audit_annotations.insert(ADMITTED_BY_ANNOTATION.to_string(), profile);
+            Outcome {
+                decision: Decision::Accept { warnings, mutated },
+                audit_annotations,
+            }
+        }
+        ProfileOutcome::Admitted { outcome, .. } => outcome,
+        ProfileOutcome::Rejected { message } => Outcome {
+            decision: Decision::Reject {
+                message,
+                warnings: warnings.clone(),
+            },
+            audit_annotations: base.audit_annotations,
+        },
+    }
 }
 
 fn is_namespace(request: &AdmissionRequest) -> bool {
@@ -307,6 +383,9 @@ fn decide_workload(
     } else {
         policy
     };
+    // Exemptions that select requests by who asks and where apply to this one when they match.
+    let scoped = policy.in_scope(&request.scope(&pod));
+    let policy = &*scoped;
     // The users of the images that some rule must judge (`imageUser`), each image asked once
     // for the request, the mutated object included.
     let mut image_users = ImageUsers::default();
@@ -512,7 +591,12 @@ fn existing_pod_warnings(
     for pod in checked {
         let name = pod["metadata"]["name"].as_str().unwrap_or_default();
         let reason = match read_pod(WorkloadKind::Pod, pod) {
-            Ok(Some(pod)) => policy.rejection_reasons(&pod).join(", "),
+            // Exemptions by namespace, runtime class and service account apply to existing
+            // pods too; there is no requesting user.
+            Ok(Some(pod)) => policy
+                .in_scope(&AdmissionScope::new("", &[], namespace, &pod))
+                .rejection_reasons(&pod)
+                .join(", "),
             Ok(None) => continue,
             Err(e) => format!("cannot be evaluated: {e}"),
         };

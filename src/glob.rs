@@ -1,6 +1,7 @@
-//! Shell-style patterns for image references: `*` matches any run of characters (slashes and
-//! colons included), `?` exactly one character, `\` makes the next character literal. A pattern
-//! matches the whole string, never a part of it.
+//! Shell-style patterns for image references, user and group names, namespaces, runtime classes
+//! and service accounts: `*` matches any run of characters (slashes and colons included), `?`
+//! exactly one character, `\` makes the next character literal. A pattern matches the whole
+//! string, never a part of it.
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
@@ -90,7 +91,7 @@ impl Glob {
 impl<'de> Deserialize<'de> for Glob {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        Glob::new(&s).map_err(|e| de::Error::custom(format!("invalid image pattern: {e}")))
+        Glob::new(&s).map_err(|e| de::Error::custom(format!("invalid pattern: {e}")))
     }
 }
 

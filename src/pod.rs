@@ -150,9 +150,13 @@ pub struct Pod<'a> {
     pub host_ipc: bool,
     pub host_users: Option<bool>,
     pub os_name: Option<&'a str>,
-    pub runtime_class_name: Option<&'a str>,
     pub security_context: Option<PodSecurityContext<'a>>,
     pub volumes: Vec<Volume<'a>>,
+    /// `runtimeClassName`, when set (an empty name is none, as for the API server).
+    pub runtime_class_name: Option<&'a str>,
+    /// `serviceAccountName`, or the deprecated `serviceAccount` when only that is set; `None`
+    /// when neither is (the pod then runs as `default`).
+    pub service_account_name: Option<&'a str>,
     /// Init containers, then containers, then ephemeral containers: Pod Security Admission's
     /// visiting order, which fixes the order of names in messages.
     pub containers: Vec<Container<'a>>,
@@ -223,9 +227,15 @@ impl<'a> Pod<'a> {
             host_ipc: bool_field(spec, "hostIPC", spec_path)?.unwrap_or(false),
             host_users: bool_field(spec, "hostUsers", spec_path)?,
             os_name,
-            runtime_class_name: str_field(spec, "runtimeClassName", spec_path)?,
             security_context,
             volumes,
+            runtime_class_name: non_empty(str_field(spec, "runtimeClassName", spec_path)?),
+            // The API server reads the deprecated alias only when the new field is empty.
+            service_account_name: match non_empty(str_field(spec, "serviceAccountName", spec_path)?)
+            {
+                Some(name) => Some(name),
+                None => non_empty(str_field(spec, "serviceAccount", spec_path)?),
+            },
             containers,
         })
     }
@@ -245,6 +255,11 @@ impl<'a> Pod<'a> {
     pub fn in_user_namespace(&self) -> bool {
         self.host_users == Some(false)
     }
+}
+
+/// An empty string is how the API means "unset" for these names.
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|s| !s.is_empty())
 }
 
 fn read_annotations<'a>(

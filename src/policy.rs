@@ -1,6 +1,8 @@
 //! Settings turned into what evaluation needs: for the enforced level and the optional warn
 //! level, the resolved checks (and, enforced, the configured constraints), each with the
-//! exemptions that apply to it. Built once per settings document.
+//! exemptions that apply to it. Built once per settings document; when an exemption selects
+//! requests by who asks or where the pod runs, the plans are remade for each such request with
+//! the exemptions that select it (`Policy::in_scope`).
 
 use crate::checks::registry::{self, ResolvedCheck};
 use crate::checks::{CheckFn, CheckInput, Violation};
@@ -8,7 +10,9 @@ use crate::constraints::{ConstraintFn, Constraints, CONSTRAINTS};
 use crate::level::{Level, Version};
 use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
+use crate::scope::AdmissionScope;
 use crate::settings::{Exemption, Settings};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -19,6 +23,7 @@ enum Rule {
     Constraint(ConstraintFn),
 }
 
+#[derive(Clone)]
 struct PlannedRule {
     id: &'static str,
     rule: Rule,
@@ -29,6 +34,7 @@ struct PlannedRule {
 }
 
 /// The rules of one level (and version), in evaluation order.
+#[derive(Clone, Default)]
 struct Plan {
     /// `restricted:latest`, as messages print it.
     label: String,
@@ -38,9 +44,12 @@ struct Plan {
 /// How many per-namespace policies are kept built.
 const MAX_NAMESPACE_POLICIES: usize = 64;
 
+#[derive(Clone)]
 pub struct Policy {
     mutate: bool,
     judge_every_update: bool,
+    /// The exemptions the plans were made with: those without who or where selectors, and,
+    /// in scope of a request (`in_scope`), those that select it.
     exemptions: Vec<Exemption>,
     constraints: Constraints,
     enforce: Plan,
@@ -48,10 +57,19 @@ pub struct Policy {
     audit: Option<Plan>,
     /// `namespaceLabels: true`: the request namespace's labels choose the levels.
     namespace_labels: bool,
-    /// The settings this policy was built from, for the policies of namespace levels.
+    /// The settings this policy was built from (without their profiles), for the policies of
+    /// namespace levels and of requests that exemptions select.
     settings: Settings,
     /// The policy for each combination of namespace levels seen, built once.
     per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
+    profiles: Vec<Profile>,
+}
+
+/// A named policy that admits what the base policy rejects, for whoever may use it.
+#[derive(Clone)]
+pub struct Profile {
+    pub name: String,
+    pub policy: Rc<Policy>,
 }
 
 /// One rule's violation.
@@ -105,8 +123,29 @@ fn plan(
 }
 
 impl Policy {
-    pub fn new(settings: Settings) -> Policy {
-        let constraints: Vec<(&'static str, Rule)> = CONSTRAINTS
+    pub fn new(mut settings: Settings) -> Policy {
+        let profiles = std::mem::take(&mut settings.profiles)
+            .into_iter()
+            .map(|p| Profile {
+                name: p.name,
+                policy: Rc::new(Policy::new(p.settings)),
+            })
+            .collect();
+        let unconditional = settings
+            .exemptions
+            .iter()
+            .filter(|e| !e.has_selectors())
+            .cloned()
+            .collect();
+        Policy {
+            profiles,
+            ..Policy::with_plans(settings, unconditional)
+        }
+    }
+
+    /// The policy of `settings` with its plans made for `exemptions`, without profiles.
+    fn with_plans(settings: Settings, exemptions: Vec<Exemption>) -> Policy {
+        let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
             .iter()
             .filter(|c| (c.configured)(&settings.constraints))
             .map(|c| (c.id, Rule::Constraint(c.evaluate)))
@@ -114,21 +153,21 @@ impl Policy {
         let enforce = plan(
             settings.level,
             settings.version,
-            &constraints,
-            &settings.exemptions,
+            &constraint_rules,
+            &exemptions,
         );
         let warn = settings
             .warn
-            .map(|w| plan(w.level, w.version, &[], &settings.exemptions));
+            .map(|w| plan(w.level, w.version, &[], &exemptions));
         // A privileged audit level can find nothing.
         let audit = settings
             .audit
             .filter(|a| a.level != Level::Privileged)
-            .map(|a| plan(a.level, a.version, &[], &settings.exemptions));
+            .map(|a| plan(a.level, a.version, &[], &exemptions));
         Policy {
             mutate: settings.mutate,
             judge_every_update: settings.judge_every_update,
-            exemptions: settings.exemptions.clone(),
+            exemptions,
             constraints: settings.constraints.clone(),
             enforce,
             warn,
@@ -136,7 +175,34 @@ impl Policy {
             namespace_labels: settings.namespace_labels,
             settings,
             per_namespace: RefCell::new(HashMap::new()),
+            profiles: Vec::new(),
         }
+    }
+
+    /// The policy for one request: with the exemptions whose who and where selectors all match
+    /// it. Borrowed when no exemption has such selectors.
+    pub fn in_scope(&self, scope: &AdmissionScope<'_>) -> Cow<'_, Policy> {
+        if !self
+            .settings
+            .exemptions
+            .iter()
+            .any(Exemption::has_selectors)
+        {
+            return Cow::Borrowed(self);
+        }
+        let selected = self
+            .settings
+            .exemptions
+            .iter()
+            .filter(|e| e.selects(scope))
+            .cloned()
+            .collect();
+        Cow::Owned(Policy::with_plans(self.settings.clone(), selected))
+    }
+
+    /// The profiles to try, in order, when this policy rejects.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
     }
 
     /// Whether the request namespace's Pod Security labels choose the levels.

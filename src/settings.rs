@@ -7,6 +7,7 @@ use crate::checks::registry;
 use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
 use crate::level::{Level, Version};
+use crate::scope::AdmissionScope;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -25,6 +26,8 @@ pub struct Settings {
     pub mutate: bool,
     /// Judge every UPDATE, even one that changes nothing the checks and constraints read.
     pub judge_every_update: bool,
+    /// Tried in order when these settings reject a workload; empty inside a profile.
+    pub profiles: Vec<ProfileSettings>,
     /// A level whose violations are returned as the audit annotation `audit-violations`,
     /// without rejecting.
     pub audit: Option<WarnLevel>,
@@ -72,7 +75,9 @@ pub struct WarnLevel {
 }
 
 /// Violations of `checks` that do not count: by containers whose image matches one of `images`
-/// or whose name is one of `containers`; with neither given, by the whole workload.
+/// or whose name is one of `containers`; with neither given, by the whole workload. The who and
+/// where selectors (`usernames` ... `serviceAccounts`) narrow the requests the exemption applies
+/// to: each one given must match, and within a list any entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exemption {
@@ -81,6 +86,21 @@ pub struct Exemption {
     pub images: Vec<Glob>,
     #[serde(default)]
     pub containers: Vec<String>,
+    /// The requesting user's name.
+    #[serde(default)]
+    pub usernames: Vec<Glob>,
+    /// Any of the requesting user's groups.
+    #[serde(default)]
+    pub groups: Vec<Glob>,
+    /// The request's namespace.
+    #[serde(default)]
+    pub namespaces: Vec<Glob>,
+    /// The pod's `runtimeClassName`; a pod without one matches none.
+    #[serde(default)]
+    pub runtime_classes: Vec<Glob>,
+    /// The pod's service account, as `namespace/name`.
+    #[serde(default)]
+    pub service_accounts: Vec<Glob>,
 }
 
 impl Exemption {
@@ -91,6 +111,39 @@ impl Exemption {
     pub fn covers_container(&self, name: &str, image: &str) -> bool {
         self.containers.iter().any(|c| c == name) || self.images.iter().any(|g| g.matches(image))
     }
+
+    /// Whether the exemption names any who or where selector, i.e. depends on the request.
+    pub fn has_selectors(&self) -> bool {
+        !(self.usernames.is_empty()
+            && self.groups.is_empty()
+            && self.namespaces.is_empty()
+            && self.runtime_classes.is_empty()
+            && self.service_accounts.is_empty())
+    }
+
+    /// Whether every who and where selector given matches this request.
+    pub fn selects(&self, scope: &AdmissionScope<'_>) -> bool {
+        let any = |patterns: &[Glob], value: &str| patterns.iter().any(|g| g.matches(value));
+        // No user (an existing pod, an anonymous request) matches no username pattern, `*` included.
+        (self.usernames.is_empty()
+            || (!scope.username.is_empty() && any(&self.usernames, scope.username)))
+            && (self.groups.is_empty() || scope.groups.iter().any(|g| any(&self.groups, g)))
+            && (self.namespaces.is_empty() || any(&self.namespaces, scope.namespace))
+            && (self.runtime_classes.is_empty()
+                || scope
+                    .runtime_class
+                    .is_some_and(|r| any(&self.runtime_classes, r)))
+            && (self.service_accounts.is_empty()
+                || any(&self.service_accounts, &scope.service_account_ref()))
+    }
+}
+
+/// A named, complete set of settings that admits what the base settings reject, for requests
+/// whose user or pod service account may `use` it.
+#[derive(Debug, Clone)]
+pub struct ProfileSettings {
+    pub name: String,
+    pub settings: Settings,
 }
 
 impl Settings {
@@ -112,12 +165,24 @@ impl Settings {
             Value::Object(map) => map,
             _ => return Err("invalid settings: expected a JSON object".to_string()),
         };
+        let mut settings = Settings::from_map(map, PROFILES_KEY)?;
+        if let Some(profiles) = map.get(PROFILES_KEY) {
+            settings.profiles = read_profiles(profiles)?;
+        }
+        Ok(settings)
+    }
+
+    /// Settings from an object's keys, leaving out `skipped` (read by the caller).
+    fn from_map(map: &Map<String, Value>, skipped: &str) -> Result<Settings, String> {
         // Serde cannot combine a flattened struct with unknown-key rejection, so the keys are
         // split here and every unknown one is named with the full list of valid keys.
         let mut base = Map::new();
         let mut rest = Map::new();
         let mut psp = None;
         for (key, v) in map {
+            if key == skipped {
+                continue;
+            }
             if BASE_KEYS.contains(&key.as_str()) {
                 base.insert(key.clone(), v.clone());
             } else if constraints::KEYS.contains(&key.as_str()) {
@@ -127,6 +192,7 @@ impl Settings {
             } else {
                 let mut valid: Vec<&str> = BASE_KEYS.to_vec();
                 valid.push(PSP_KEY);
+                valid.push(skipped);
                 valid.extend(constraints::KEYS);
                 return Err(format!(
                     "invalid settings: unknown field `{key}`, expected one of {}",
@@ -169,6 +235,7 @@ impl Settings {
             constraints,
             mutate: base.mutate,
             judge_every_update: base.judge_every_update,
+            profiles: Vec::new(),
             audit: base.audit,
             namespace_labels: base.namespace_labels,
         };
@@ -197,6 +264,16 @@ impl Settings {
                     "invalid settings: exemptions[{i}].containers has an empty name"
                 ));
             }
+            if let Some(p) = exemption
+                .service_accounts
+                .iter()
+                .find(|p| !p.as_str().contains('/'))
+            {
+                return Err(format!(
+                    "invalid settings: exemptions[{i}].serviceAccounts: \"{}\" is not written namespace/name",
+                    p.as_str()
+                ));
+            }
         }
         Ok(())
     }
@@ -213,6 +290,82 @@ fn psp_context(from_psp: bool, message: String) -> String {
     } else {
         message
     }
+}
+
+const PROFILES_KEY: &str = "profiles";
+
+/// `profiles`: each entry is `name` plus any settings key but `profiles`, read as settings.
+fn read_profiles(value: &Value) -> Result<Vec<ProfileSettings>, String> {
+    let entries = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(entries) => entries,
+        _ => return Err("invalid settings: profiles: expected a list of profiles".to_string()),
+    };
+    let mut profiles: Vec<ProfileSettings> = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let Value::Object(map) = entry else {
+            return Err(format!(
+                "invalid settings: profiles[{i}]: expected an object with a name and settings"
+            ));
+        };
+        let name = match map.get("name") {
+            Some(Value::String(name)) => name,
+            Some(_) => {
+                return Err(format!(
+                    "invalid settings: profiles[{i}].name: expected a string"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "invalid settings: profiles[{i}]: missing field `name`"
+                ))
+            }
+        };
+        if let Err(why) = check_profile_name(name) {
+            return Err(format!(
+                "invalid settings: profiles[{i}].name \"{name}\": {why}"
+            ));
+        }
+        if profiles.iter().any(|p| &p.name == name) {
+            return Err(format!(
+                "invalid settings: profiles[{i}]: the name \"{name}\" is used twice"
+            ));
+        }
+        if map.contains_key(PROFILES_KEY) {
+            return Err(format!(
+                "invalid settings: profiles[{i}] (\"{name}\"): a profile cannot hold profiles"
+            ));
+        }
+        let settings = Settings::from_map(map, "name").map_err(|e| {
+            let detail = e.strip_prefix("invalid settings: ").unwrap_or(&e);
+            format!("invalid settings: profiles[{i}] (\"{name}\"): {detail}")
+        })?;
+        profiles.push(ProfileSettings {
+            name: name.clone(),
+            settings,
+        });
+    }
+    Ok(profiles)
+}
+
+/// A profile's name is the resource name RBAC grants `use` of: like the PodSecurityPolicy
+/// objects it replaces, a DNS subdomain (lower-case letters, digits, `-` and `.`).
+fn check_profile_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 253 {
+        return Err("must be 1 to 253 characters long");
+    }
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if !name.split('.').all(label_ok) {
+        return Err("must be a DNS subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit");
+    }
+    Ok(())
 }
 
 /// Every id an exemption may name: the level checks, then the constraints.
@@ -287,7 +440,7 @@ mod tests {
         assert!(err.contains("checks is empty"), "{err}");
         let err =
             parse(r#"{"exemptions": [{"checks": ["privileged"], "images": [""]}]}"#).unwrap_err();
-        assert!(err.contains("invalid image pattern"), "{err}");
+        assert!(err.contains("invalid pattern"), "{err}");
         let err = parse(r#"{"exemptions": [{"images": ["x"]}]}"#).unwrap_err();
         assert!(err.contains("missing field `checks`"), "{err}");
         assert!(parse(r#"{"level": 3}"#).is_err());
@@ -295,6 +448,243 @@ mod tests {
         // Found by fuzzing: a form feed is not JSON whitespace.
         assert!(parse("\x0c{}").is_err());
         assert!(parse("{").is_err());
+    }
+}
+
+#[cfg(test)]
+mod who_and_where_tests {
+    use super::*;
+
+    fn exemption(json: &str) -> Exemption {
+        let s = Settings::from_json(format!(r#"{{"exemptions": [{json}]}}"#).as_bytes()).unwrap();
+        s.exemptions.into_iter().next().unwrap()
+    }
+
+    fn scope<'a>(groups: &'a [String], runtime_class: Option<&'a str>) -> AdmissionScope<'a> {
+        AdmissionScope {
+            username: "alice",
+            groups,
+            namespace: "team-a",
+            runtime_class,
+            service_account: "builder",
+        }
+    }
+
+    #[test]
+    fn each_selector_matches_its_own_fact() {
+        let groups = ["dev".to_string(), "system:authenticated".to_string()];
+        let s = scope(&groups, Some("gvisor"));
+        let cases: &[(&str, bool)] = &[
+            (r#""usernames": ["alice"]"#, true),
+            (r#""usernames": ["bob", "al*"]"#, true),
+            (r#""usernames": ["alice2"]"#, false),
+            (r#""groups": ["dev"]"#, true),
+            (r#""groups": ["ops", "system:*"]"#, true),
+            (r#""groups": ["ops"]"#, false),
+            (r#""namespaces": ["team-*"]"#, true),
+            (r#""namespaces": ["team"]"#, false),
+            (r#""runtimeClasses": ["gvisor"]"#, true),
+            (r#""runtimeClasses": ["kata*"]"#, false),
+            (r#""serviceAccounts": ["team-a/builder"]"#, true),
+            (r#""serviceAccounts": ["*/builder"]"#, true),
+            (r#""serviceAccounts": ["team-b/builder"]"#, false),
+            (r#""serviceAccounts": ["team-a/default"]"#, false),
+        ];
+        for (selectors, expected) in cases {
+            let e = exemption(&format!(r#"{{"checks": ["privileged"], {selectors}}}"#));
+            assert!(e.has_selectors(), "{selectors}");
+            assert_eq!(e.selects(&s), *expected, "{selectors}");
+        }
+    }
+
+    #[test]
+    fn every_named_selector_must_match() {
+        let groups = ["dev".to_string()];
+        let s = scope(&groups, None);
+        let both = exemption(
+            r#"{"checks": ["privileged"], "usernames": ["alice"], "namespaces": ["team-a"]}"#,
+        );
+        assert!(both.selects(&s));
+        let one_wrong = exemption(
+            r#"{"checks": ["privileged"], "usernames": ["alice"], "namespaces": ["prod"]}"#,
+        );
+        assert!(!one_wrong.selects(&s));
+        let group_wrong =
+            exemption(r#"{"checks": ["privileged"], "usernames": ["alice"], "groups": ["ops"]}"#);
+        assert!(!group_wrong.selects(&s));
+    }
+
+    #[test]
+    fn a_pod_without_runtime_class_matches_no_runtime_class_pattern() {
+        let s = scope(&[], None);
+        let nobody = AdmissionScope { username: "", ..s };
+        assert!(!exemption(r#"{"checks": ["privileged"], "usernames": ["*"]}"#).selects(&nobody));
+        assert!(!exemption(r#"{"checks": ["privileged"], "runtimeClasses": ["*"]}"#).selects(&s));
+        // Nor does a user without groups match a group pattern.
+        assert!(!exemption(r#"{"checks": ["privileged"], "groups": ["*"]}"#).selects(&s));
+    }
+
+    #[test]
+    fn without_selectors_an_exemption_applies_everywhere() {
+        let e = exemption(r#"{"checks": ["privileged"], "images": ["x/*"]}"#);
+        assert!(!e.has_selectors());
+        assert!(e.selects(&scope(&[], None)));
+        // Who and where selectors do not narrow the containers: this one covers the whole
+        // workload for the requests it selects.
+        let e = exemption(r#"{"checks": ["privileged"], "namespaces": ["team-a"]}"#);
+        assert!(e.whole_workload());
+    }
+
+    #[test]
+    fn bad_selectors_are_rejected() {
+        let err = Settings::from_json(
+            br#"{"exemptions": [{"checks": ["privileged"], "serviceAccounts": ["builder"]}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains(
+                "exemptions[0].serviceAccounts: \"builder\" is not written namespace/name"
+            ),
+            "{err}"
+        );
+        let err = Settings::from_json(
+            br#"{"exemptions": [{"checks": ["privileged"], "namespaces": [""]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("invalid pattern"), "{err}");
+        let err = Settings::from_json(
+            br#"{"exemptions": [{"checks": ["privileged"], "namespace": ["a"]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown field `namespace`"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod profile_settings_tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        Settings::from_json(s.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn profiles_are_complete_settings_in_order() {
+        let s = Settings::from_json(
+            br#"{"level": "restricted", "profiles": [
+                {"name": "baseline-agents", "level": "baseline", "version": "v1.30",
+                 "exemptions": [{"checks": ["hostPorts"], "namespaces": ["monitoring"]}]},
+                {"name": "privileged", "level": "privileged", "runAsUser": {"rule": "MustRunAsNonRoot"},
+                 "warn": {"level": "baseline"}, "mutate": true}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.level, Level::Restricted);
+        let names: Vec<&str> = s.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["baseline-agents", "privileged"]);
+        let first = &s.profiles[0].settings;
+        assert_eq!(first.level, Level::Baseline);
+        assert_eq!(first.version, Version::Minor(30));
+        assert!(first.exemptions[0].has_selectors());
+        let second = &s.profiles[1].settings;
+        assert_eq!(second.level, Level::Privileged);
+        assert!(second.mutate);
+        assert!(second.constraints.run_as_user.is_some());
+        // A profile leaves out what it does not set: the defaults, not the base's values.
+        assert_eq!(second.version, Version::Latest);
+        assert!(second.profiles.is_empty());
+    }
+
+    #[test]
+    fn every_base_key_but_profiles_is_valid_in_a_profile() {
+        // The keys an unknown one is told to be among: the same, `name` for `profiles`.
+        let valid_keys = |e: String| -> Vec<String> {
+            let list = e.split("expected one of ").nth(1).unwrap().to_string();
+            let mut keys: Vec<String> = list.split(", ").map(str::to_string).collect();
+            keys.sort();
+            keys
+        };
+        let base = valid_keys(err(r#"{"bogus": 1}"#));
+        let profile = valid_keys(err(r#"{"profiles": [{"name": "p", "bogus": 1}]}"#));
+        let swapped: Vec<String> = base
+            .iter()
+            .map(|k| {
+                if k == "`profiles`" {
+                    "`name`".to_string()
+                } else {
+                    k.clone()
+                }
+            })
+            .collect();
+        let mut swapped = swapped;
+        swapped.sort();
+        assert_eq!(profile, swapped);
+        for key in crate::constraints::KEYS {
+            let doc = format!(r#"{{"profiles": [{{"name": "p", "{key}": null}}]}}"#);
+            assert!(Settings::from_json(doc.as_bytes()).is_ok(), "{key}");
+        }
+        assert!(err(r#"{"profiles": [{"name": "p", "profiles": []}]}"#)
+            .contains("profiles[0] (\"p\"): a profile cannot hold profiles"));
+    }
+
+    #[test]
+    fn profile_mistakes_name_the_profile() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"profiles": {}}"#,
+                "profiles: expected a list of profiles",
+            ),
+            (r#"{"profiles": ["p"]}"#, "profiles[0]: expected an object"),
+            (
+                r#"{"profiles": [{"level": "baseline"}]}"#,
+                "profiles[0]: missing field `name`",
+            ),
+            (
+                r#"{"profiles": [{"name": 3}]}"#,
+                "profiles[0].name: expected a string",
+            ),
+            (
+                r#"{"profiles": [{"name": ""}]}"#,
+                "profiles[0].name \"\": must be 1 to 253",
+            ),
+            (
+                r#"{"profiles": [{"name": "Privileged"}]}"#,
+                "must be a DNS subdomain",
+            ),
+            (
+                r#"{"profiles": [{"name": "a/b"}]}"#,
+                "must be a DNS subdomain",
+            ),
+            (
+                r#"{"profiles": [{"name": "-a"}]}"#,
+                "must be a DNS subdomain",
+            ),
+            (
+                r#"{"profiles": [{"name": "a"}, {"name": "a"}]}"#,
+                "profiles[1]: the name \"a\" is used twice",
+            ),
+            (
+                r#"{"profiles": [{"name": "a", "levle": "baseline"}]}"#,
+                "profiles[0] (\"a\"): unknown field `levle`, expected one of `level`",
+            ),
+            (
+                r#"{"profiles": [{"name": "a", "level": "strict"}]}"#,
+                "profiles[0] (\"a\"): unknown level",
+            ),
+            (
+                r#"{"profiles": [{"name": "a", "exemptions": [{"checks": ["nope"]}]}]}"#,
+                "profiles[0] (\"a\"): exemptions[0].checks: unknown check \"nope\"",
+            ),
+        ];
+        for (settings, expected) in cases {
+            let e = err(settings);
+            assert!(e.contains(expected), "{settings}: {e}");
+            assert!(e.starts_with("invalid settings: "), "{settings}: {e}");
+        }
+        // `name` is a profile's key only.
+        assert!(err(r#"{"name": "a"}"#).contains("unknown field `name`"));
+        let e = err(r#"{"profiles": [{"name": "a", "bogus": 1}]}"#);
+        assert!(e.contains("`name`") && e.contains("`level`"), "{e}");
     }
 }
 

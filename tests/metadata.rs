@@ -1,6 +1,7 @@
 //! metadata.yml, artifacthub-pkg.yml and the example ClusterAdmissionPolicy must agree with each
 //! other and with the kinds the policy evaluates.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -265,6 +266,7 @@ fn example_policy_manifests_use_the_same_rules_and_valid_settings() {
     for file in [
         "deploy/cluster-admission-policy.yaml",
         "deploy/cluster-admission-policy-hardened.yaml",
+        "deploy/cluster-admission-policy-profiles.yaml",
     ] {
         check_manifest(file);
     }
@@ -296,4 +298,44 @@ fn the_hardened_example_shows_every_setting() {
     for key in keys {
         assert!(settings.contains_key(key), "{key} missing from the example");
     }
+}
+
+#[test]
+fn the_rbac_example_grants_the_example_profiles_as_the_policy_asks() {
+    use security_context_policy::profiles;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/profiles-rbac.yaml"),
+    )
+    .unwrap();
+    let documents: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| Value::deserialize(d).unwrap())
+        .collect();
+    let manifest = yaml("deploy/cluster-admission-policy-profiles.yaml");
+    let names: Vec<&str> = manifest["spec"]["settings"]["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let mut granted = Vec::new();
+    for role in documents.iter().filter(|d| d["kind"] == "ClusterRole") {
+        for rule in role["rules"].as_array().unwrap() {
+            if rule["apiGroups"][0] != profiles::API_GROUP {
+                continue;
+            }
+            assert_eq!(rule["resources"], serde_json::json!([profiles::RESOURCE]));
+            assert_eq!(rule["verbs"], serde_json::json!([profiles::VERB]));
+            for name in rule["resourceNames"].as_array().unwrap() {
+                let name = name.as_str().unwrap();
+                assert!(names.contains(&name), "{name} is no profile of the example");
+                granted.push(name.to_string());
+            }
+        }
+    }
+    assert!(!granted.is_empty());
+    let binding = documents
+        .iter()
+        .find(|d| d["kind"] == "RoleBinding")
+        .expect("a RoleBinding");
+    assert_eq!(binding["subjects"][0]["kind"], "ServiceAccount");
 }
