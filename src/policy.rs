@@ -46,19 +46,15 @@ const MAX_NAMESPACE_POLICIES: usize = 64;
 
 #[derive(Clone)]
 pub struct Policy {
-    mutate: bool,
-    judge_every_update: bool,
     /// The exemptions the plans were made with: those without who or where selectors, and,
     /// in scope of a request (`in_scope`), those that select it.
     exemptions: Vec<Exemption>,
-    constraints: Constraints,
     enforce: Plan,
     warn: Option<Plan>,
     audit: Option<Plan>,
-    /// `namespaceLabels: true`: the request namespace's labels choose the levels.
-    namespace_labels: bool,
-    /// The settings this policy was built from (without their profiles), for the policies of
-    /// namespace levels and of requests that exemptions select.
+    /// The settings this policy was built from (without their profiles): what it mutates and
+    /// constrains, and the base of the policies of namespace levels and of requests that
+    /// exemptions select.
     settings: Settings,
     /// The policy for each combination of namespace levels seen, built once.
     per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
@@ -165,14 +161,10 @@ impl Policy {
             .filter(|a| a.level != Level::Privileged)
             .map(|a| plan(a.level, a.version, &[], &exemptions));
         Policy {
-            mutate: settings.mutate,
-            judge_every_update: settings.judge_every_update,
             exemptions,
-            constraints: settings.constraints.clone(),
             enforce,
             warn,
             audit,
-            namespace_labels: settings.namespace_labels,
             settings,
             per_namespace: RefCell::new(HashMap::new()),
             profiles: Vec::new(),
@@ -207,7 +199,7 @@ impl Policy {
 
     /// Whether the request namespace's Pod Security labels choose the levels.
     pub fn reads_namespace_labels(&self) -> bool {
-        self.namespace_labels
+        self.settings.namespace_labels
     }
 
     /// The levels for a namespace without Pod Security labels: the settings' own, as PSA's
@@ -274,17 +266,17 @@ impl Policy {
 
     /// `mutate: true` in the settings.
     pub fn mutates(&self) -> bool {
-        self.mutate
+        self.settings.mutate
     }
 
     /// `judgeEveryUpdate: true` in the settings: no UPDATE is accepted for leaving the pod
     /// unchanged.
     pub fn judges_every_update(&self) -> bool {
-        self.judge_every_update
+        self.settings.judge_every_update
     }
 
     pub fn constraints(&self) -> &Constraints {
-        &self.constraints
+        &self.settings.constraints
     }
 
     fn planned(&self, rule: &str) -> Option<&PlannedRule> {
@@ -332,7 +324,7 @@ impl Policy {
             let input = CheckInput { pod, containers };
             let violation = match planned.rule {
                 Rule::Check(check) => check(&input),
-                Rule::Constraint(constraint) => constraint(&input, &self.constraints),
+                Rule::Constraint(constraint) => constraint(&input, &self.settings.constraints),
             };
             if let Some(violation) = violation {
                 findings.push(Finding {
