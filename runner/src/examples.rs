@@ -6,7 +6,8 @@
 //! `message`, when given, must occur in the rejection message. `session`, when given, is a
 //! kwctl replay session file (relative to the cases file) that answers the policy's host calls,
 //! with context-aware access allowed, as `kwctl run --allow-context-aware
-//! --replay-host-capabilities-interactions FILE`.
+//! --replay-host-capabilities-interactions FILE`. `warning` and `audit`, when given, must occur in
+//! some warning and some audit annotation.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,9 @@ struct Case {
     message: Option<String>,
     #[serde(default)]
     warning: Option<String>,
+    /// A substring that some audit annotation's value must contain.
+    #[serde(default)]
+    audit: Option<String>,
     #[serde(default)]
     mutated: bool,
     #[serde(default)]
@@ -86,7 +90,14 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
             && case
                 .warning
                 .as_deref()
-                .is_none_or(|w| warnings.iter().any(|x| x.contains(w)));
+                .is_none_or(|w| warnings.iter().any(|x| x.contains(w)))
+            && case.audit.as_deref().is_none_or(|a| {
+                response
+                    .audit_annotations
+                    .iter()
+                    .flatten()
+                    .any(|(_, value)| value.contains(a))
+            });
         if !as_expected {
             unexpected += 1;
         }

@@ -137,6 +137,8 @@ pub struct Case {
     pub message: Option<String>,
     /// A substring some warning must contain.
     pub warning: Option<String>,
+    /// A substring some audit annotation's value must contain.
+    pub audit: Option<String>,
     /// Whether the answer must carry a mutated object.
     pub mutated: bool,
     /// The kwctl replay session that answers the policy's host calls.
@@ -164,6 +166,7 @@ pub fn load_cases() -> Vec<Case> {
                 expect_allow: c["expect"] == "allow",
                 message: c["message"].as_str().map(str::to_string),
                 warning: c["warning"].as_str().map(str::to_string),
+                audit: c["audit"].as_str().map(str::to_string),
                 mutated: c["mutated"] == true,
                 session: c["session"].as_str().map(|s| dir.join(s)),
             }
@@ -197,6 +200,21 @@ pub fn check_case(case: &Case, response: &Value) -> Result<(), String> {
             case.name,
             if case.mutated { "a" } else { "no" }
         ));
+    }
+    if let Some(expected) = &case.audit {
+        let recorded = response["audit_annotations"]
+            .as_object()
+            .is_some_and(|annotations| {
+                annotations
+                    .values()
+                    .any(|v| v.as_str().is_some_and(|v| v.contains(expected.as_str())))
+            });
+        if !recorded {
+            return Err(format!(
+                "{}: no audit annotation contains {expected:?}: {response}",
+                case.name
+            ));
+        }
     }
     if let Some(expected) = &case.warning {
         let warned = response["warnings"].as_array().is_some_and(|ws| {
