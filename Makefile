@@ -8,7 +8,7 @@ RUNNER := target/debug/policy-runner
 # The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench fuzz runner playground serve-playground playground-tests clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench profile fuzz runner playground serve-playground playground-tests clean
 
 setup:
 	@scripts/setup.sh
@@ -66,10 +66,16 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Figures, not pass/fail: see examples/bench.rs.
+# Figures, not pass/fail: see examples/bench/main.rs.
 bench: policy.wasm
 	scripts/build-wasm.sh floor-policy target/floor-policy.wasm
 	cargo run --quiet --profile runner -p security-context-policy --example bench -- policy.wasm target/floor-policy.wasm
+
+# Where a fresh-instance validate spends its time (perf, guest functions by name): see
+# scripts/profile-fresh.sh. PAYLOAD=fresh2.json profiles the bench's row (ii).
+PAYLOAD ?= fresh1.json
+profile: policy.wasm
+	scripts/profile-fresh.sh $(PAYLOAD)
 
 examples: policy.wasm runner
 	$(RUNNER) examples --cases test_data/cases.json policy.wasm

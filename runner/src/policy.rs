@@ -52,6 +52,9 @@ pub struct LoadOptions {
     /// Most bytes the guest's linear memory may grow to; a growth beyond fails in the guest,
     /// which aborts it. `None`: wasmtime's default (4 GiB for wasm32).
     pub max_memory: Option<usize>,
+    /// Writes `/tmp/perf-<pid>.map` for the compiled code, so that `perf record` can name the
+    /// guest's functions (`make profile`). Off by default.
+    pub perf_map: bool,
 }
 
 impl Default for LoadOptions {
@@ -61,6 +64,7 @@ impl Default for LoadOptions {
             guest_logs: GuestLogs::Discard,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: None,
+            perf_map: false,
         }
     }
 }
@@ -117,6 +121,9 @@ fn start_ticker(engine: &wasmtime::Engine) -> Result<()> {
 fn build_engine(options: &LoadOptions) -> Result<wasmtime::Engine> {
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(options.timeout.is_some());
+    if options.perf_map {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if let Some(dir) = &options.cache_dir {
         let dir = std::path::absolute(dir).map_err(|source| Error::Io {
             path: dir.clone(),

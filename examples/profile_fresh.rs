@@ -1,0 +1,47 @@
+//! `make profile` (scripts/profile-fresh.sh): calls `validate` with one payload on fresh
+//! instances (as policy-server does) in a loop, with wasmtime's perf map on, so that `perf record` can say where the time goes,
+//! the guest's functions by name when the module keeps its name section.
+//!
+//!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm]
+//!
+//! PAYLOAD.json is a waPC `validate` payload (`{"request": ..., "settings": ...}`), e.g. one
+//! that `BENCH_DUMP=dir make bench` wrote.
+
+use policy_runner::{LoadOptions, PolicyModule};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [module, payload, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: profile_fresh MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm]");
+        std::process::exit(2);
+    };
+    let seconds: f64 = rest.first().map_or(5.0, |s| s.parse().expect("SECONDS"));
+    let fresh = rest.get(1).is_none_or(|m| m == "fresh");
+    let payload = std::fs::read(payload).expect("the payload is readable");
+    let options = LoadOptions {
+        timeout: None,
+        perf_map: true,
+        ..LoadOptions::default()
+    };
+    let policy = PolicyModule::from_file_with(module, &options)
+        .and_then(|m| m.instantiate())
+        .expect("the module loads");
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut calls = 0u64;
+    while Instant::now() < end {
+        for _ in 0..100 {
+            if fresh {
+                policy.reinstantiate().expect("a fresh instance");
+            }
+            policy
+                .call("validate", &payload)
+                .expect("the guest answers");
+        }
+        calls += 100;
+    }
+    eprintln!(
+        "{calls} calls in {seconds} s: {:.1} µs each",
+        seconds * 1e6 / calls as f64
+    );
+}
