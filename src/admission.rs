@@ -8,24 +8,29 @@
 
 use crate::context::{ClusterContext, ContextError, NoContext};
 use crate::image_user::ImageUsers;
+use crate::json_text;
 use crate::namespace::{self, LabelError, NamespacePolicy};
 use crate::pod::Pod;
 use crate::policy::{Policy, Verdict};
 use crate::profiles::{admitted_warning, try_profiles, ProfileOutcome, ADMITTED_BY_ANNOTATION};
 use crate::scope::AdmissionScope;
 use crate::settings::Settings;
+use crate::sparse_object;
 use crate::workload::{read_pod, WorkloadKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// The fields of a Kubernetes AdmissionRequest that the decision depends on.
+/// The fields of a Kubernetes AdmissionRequest that the decision depends on. `O` is how its
+/// objects are held: read (`Value`, the default), or as the text sent (`RequestText`), to be read
+/// once the request's kind is known.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AdmissionRequest {
+pub struct AdmissionRequest<O = Value> {
     pub uid: String,
     pub kind: GroupVersionKind,
     pub sub_resource: String,
@@ -38,8 +43,26 @@ pub struct AdmissionRequest {
     pub namespace: String,
     #[serde(deserialize_with = "null_as_default")]
     pub user_info: UserInfo,
-    pub object: Value,
-    pub old_object: Value,
+    pub object: O,
+    pub old_object: O,
+    /// Where the whole object is when `object` holds only what the rules read.
+    #[serde(skip)]
+    pub whole_object: WholeObject,
+}
+
+/// An AdmissionRequest whose objects are still the JSON text sent.
+pub type RequestText<'a> = AdmissionRequest<Option<&'a RawValue>>;
+
+/// Where the object as sent is, for mutation, which must lose nothing of it.
+#[derive(Debug, Default)]
+pub enum WholeObject {
+    /// `object` is the whole object.
+    #[default]
+    Read,
+    /// `object` leaves out what no rule reads (see `sparse_object`); this is the whole text.
+    Text(Box<RawValue>),
+    /// `object` leaves out what no rule reads, and the policy needs no more of it.
+    NotKept,
 }
 
 /// Who sent the request.
@@ -64,7 +87,63 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+impl RequestText<'_> {
+    /// Reads the objects. Those of a workload kind leave out what no rule reads (the sent text
+    /// is kept for mutation when `keep_whole`); any other object is read whole.
+    pub fn read_objects(self, keep_whole: bool) -> Result<AdmissionRequest, String> {
+        // Without a request kind, the object's own decides, so it is read whole.
+        let sparse_kind = if self.kind.kind.is_empty() {
+            None
+        } else {
+            WorkloadKind::from_group_kind(&self.kind.group, &self.kind.kind)
+        };
+        let read = |text: Option<&RawValue>, field: &str| -> Result<Value, String> {
+            let Some(text) = text else {
+                return Ok(Value::Null);
+            };
+            match sparse_kind {
+                Some(kind) => sparse_object::read(kind, text.get()),
+                None => serde_json::from_str(text.get()),
+            }
+            .map_err(|e| {
+                let e = json_text::message(&e);
+                format!("cannot read the admission request: {field}: {e}")
+            })
+        };
+        let object = read(self.object, "object")?;
+        let old_object = read(self.old_object, "oldObject")?;
+        let whole_object = match (sparse_kind, self.object) {
+            (Some(_), Some(text)) if keep_whole => WholeObject::Text(text.to_owned()),
+            (Some(_), Some(_)) => WholeObject::NotKept,
+            _ => WholeObject::Read,
+        };
+        Ok(AdmissionRequest {
+            uid: self.uid,
+            kind: self.kind,
+            sub_resource: self.sub_resource,
+            operation: self.operation,
+            name: self.name,
+            namespace: self.namespace,
+            user_info: self.user_info,
+            object,
+            old_object,
+            whole_object,
+        })
+    }
+}
+
 impl AdmissionRequest {
+    /// The object as sent, every field of it: what mutation edits.
+    pub fn whole_object(&self) -> Result<Cow<'_, Value>, String> {
+        match &self.whole_object {
+            WholeObject::Read => Ok(Cow::Borrowed(&self.object)),
+            WholeObject::Text(text) => serde_json::from_str(text.get())
+                .map(Cow::Owned)
+                .map_err(|e| format!("cannot read the object: {e}")),
+            WholeObject::NotKept => Err("the whole object was not kept".to_string()),
+        }
+    }
+
     /// Who asks and where the pod runs.
     fn scope<'a>(&'a self, pod: &Pod<'a>) -> AdmissionScope<'a> {
         AdmissionScope::new(
@@ -88,7 +167,8 @@ pub struct GroupVersionKind {
 /// the compiled-policy cache, and are only parsed when they change.
 #[derive(Debug, Deserialize)]
 pub struct ValidationPayload<'a> {
-    pub request: AdmissionRequest,
+    #[serde(borrow)]
+    pub request: RequestText<'a>,
     #[serde(borrow, default)]
     pub settings: Option<&'a RawValue>,
 }
@@ -110,7 +190,7 @@ pub fn compiled_policy(settings: &str) -> Result<Rc<Policy>, String> {
     }) {
         return Ok(policy);
     }
-    let policy = Rc::new(Policy::new(Settings::from_json(settings.as_bytes())?));
+    let policy = Rc::new(Policy::new(Settings::for_evaluation(settings.as_bytes())?));
     COMPILED.set(Some((settings.to_string(), Rc::clone(&policy))));
     Ok(policy)
 }
@@ -177,8 +257,14 @@ pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
         }
     };
     let settings = payload.settings.map_or("null", RawValue::get);
-    match compiled_policy(settings) {
-        Ok(policy) => decide_with(&policy, &payload.request, context),
+    let policy = match compiled_policy(settings) {
+        Ok(policy) => policy,
+        Err(e) => return Decision::reject(e).into(),
+    };
+    // Mutation, by the policy or one of its profiles, edits the whole object.
+    let keep_whole = policy.mutates() || policy.has_profiles();
+    match payload.request.read_objects(keep_whole) {
+        Ok(request) => decide_with(&policy, &request, context),
         Err(e) => Decision::reject(e).into(),
     }
 }
@@ -236,16 +322,27 @@ fn with_profiles(
     let Decision::Reject { message, warnings } = &base.decision else {
         return base;
     };
-    if policy.profiles().is_empty() {
-        return base;
-    }
+    let profiles = match policy.profiles() {
+        Ok([]) => return base,
+        Ok(profiles) => profiles,
+        // Settings that `validate_settings` refused; the request stays rejected, saying why.
+        Err(e) => {
+            return Outcome {
+                decision: Decision::Reject {
+                    message: format!("{message}; the profiles cannot be tried: {e}"),
+                    warnings: warnings.clone(),
+                },
+                audit_annotations: base.audit_annotations,
+            }
+        }
+    };
     // An object the base could not read stays rejected for that reason.
     let Some(Ok(Some(pod))) = workload_kind(request).map(|kind| read_pod(kind, &request.object))
     else {
         return base;
     };
     let scope = request.scope(&pod);
-    let tried = try_profiles(policy.profiles(), &scope, message, context, |profile| {
+    let tried = try_profiles(profiles, &scope, message, context, |profile| {
         decide_with(profile, request, context)
     });
     match tried {
@@ -403,9 +500,11 @@ fn decide_workload(
     // class) are set on admitted objects too, as PodSecurityPolicy set them.
     if may_mutate {
         let admitted = verdict.rejection.is_none();
-        if let Some(mutated) =
-            crate::mutation::mutate(policy, kind, &request.object, &pod, admitted)
-        {
+        let whole = match request.whole_object() {
+            Ok(whole) => whole,
+            Err(e) => return cannot_evaluate(policy, kind, e),
+        };
+        if let Some(mutated) = crate::mutation::mutate(policy, kind, &whole, &pod, admitted) {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
@@ -644,5 +743,6 @@ fn existing_pod_warnings(
 pub fn defaults_for(policy: &Policy, request: &AdmissionRequest) -> Option<Value> {
     let kind = workload_kind(request)?;
     let pod = read_pod(kind, &request.object).ok()??;
-    crate::mutation::mutate(policy, kind, &request.object, &pod, false)
+    let whole = request.whole_object().ok()?;
+    crate::mutation::mutate(policy, kind, &whole, &pod, false)
 }

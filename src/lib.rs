@@ -13,6 +13,7 @@ pub mod glob;
 #[cfg(feature = "wapc")]
 pub mod host;
 pub mod image_user;
+pub mod json_text;
 pub mod level;
 pub mod mutation;
 pub mod namespace;
@@ -24,6 +25,7 @@ pub mod reader;
 pub mod scope;
 pub mod security_context;
 pub mod settings;
+pub mod sparse_object;
 pub mod workload;
 
 #[cfg(feature = "wapc")]

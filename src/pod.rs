@@ -20,7 +20,7 @@ pub const SECCOMP_CONTAINER_ANNOTATION_PREFIX: &str =
 pub const APPARMOR_CONTAINER_ANNOTATION_PREFIX: &str =
     "container.apparmor.security.beta.kubernetes.io/";
 
-fn is_checked_annotation(key: &str) -> bool {
+pub(crate) fn is_checked_annotation(key: &str) -> bool {
     key == SECCOMP_POD_ANNOTATION
         || key.starts_with(SECCOMP_CONTAINER_ANNOTATION_PREFIX)
         || key.starts_with(APPARMOR_CONTAINER_ANNOTATION_PREFIX)

@@ -11,9 +11,10 @@ use crate::level::{Level, Version};
 use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
 use crate::scope::AdmissionScope;
-use crate::settings::{Exemption, Settings};
+use crate::settings::{read_profiles, Exemption, ProfileSettings, Settings};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -58,7 +59,20 @@ pub struct Policy {
     settings: Settings,
     /// The policy for each combination of namespace levels seen, built once.
     per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
-    profiles: Vec<Profile>,
+    /// The profiles, built when first asked for (see `profiles`).
+    profiles: OnceCell<Result<Vec<Profile>, String>>,
+    /// The profiles' settings text, when they were left unread (`Settings::for_evaluation`).
+    unread_profiles: Option<Box<RawValue>>,
+}
+
+fn build_profiles(profiles: Vec<ProfileSettings>) -> Vec<Profile> {
+    profiles
+        .into_iter()
+        .map(|p| Profile {
+            name: p.name,
+            policy: Rc::new(Policy::new(p.settings)),
+        })
+        .collect()
 }
 
 /// A named policy that admits what the base policy rejects, for whoever may use it.
@@ -120,13 +134,11 @@ fn plan(
 
 impl Policy {
     pub fn new(mut settings: Settings) -> Policy {
-        let profiles = std::mem::take(&mut settings.profiles)
-            .into_iter()
-            .map(|p| Profile {
-                name: p.name,
-                policy: Rc::new(Policy::new(p.settings)),
-            })
-            .collect();
+        let unread_profiles = settings.unread_profiles.take();
+        let profiles = OnceCell::new();
+        if unread_profiles.is_none() {
+            let _ = profiles.set(Ok(build_profiles(std::mem::take(&mut settings.profiles))));
+        }
         let unconditional = settings
             .exemptions
             .iter()
@@ -135,6 +147,7 @@ impl Policy {
             .collect();
         Policy {
             profiles,
+            unread_profiles,
             ..Policy::with_plans(settings, unconditional)
         }
     }
@@ -167,7 +180,8 @@ impl Policy {
             audit,
             settings,
             per_namespace: RefCell::new(HashMap::new()),
-            profiles: Vec::new(),
+            profiles: OnceCell::from(Ok(Vec::new())),
+            unread_profiles: None,
         }
     }
 
@@ -192,9 +206,21 @@ impl Policy {
         Cow::Owned(Policy::with_plans(self.settings.clone(), selected))
     }
 
-    /// The profiles to try, in order, when this policy rejects.
-    pub fn profiles(&self) -> &[Profile] {
-        &self.profiles
+    /// The profiles to try, in order, when this policy rejects; read from their settings text
+    /// the first time they are needed, when the settings were read for evaluation.
+    pub fn profiles(&self) -> Result<&[Profile], String> {
+        self.profiles
+            .get_or_init(|| match &self.unread_profiles {
+                Some(text) => read_profiles(text).map(build_profiles),
+                None => Ok(Vec::new()),
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
+    /// Whether the settings have any profile, without reading them.
+    pub fn has_profiles(&self) -> bool {
+        self.unread_profiles.is_some() || self.profiles().is_ok_and(|p| !p.is_empty())
     }
 
     /// Whether the request namespace's Pod Security labels choose the levels.

@@ -6,10 +6,13 @@
 use crate::checks::registry;
 use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
+use crate::json_text::{read_fields, Fields};
 use crate::level::{Level, Version};
 use crate::scope::AdmissionScope;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -28,6 +31,8 @@ pub struct Settings {
     pub judge_every_update: bool,
     /// Tried in order when these settings reject a workload; empty inside a profile.
     pub profiles: Vec<ProfileSettings>,
+    /// The profiles' text, when they are still to be read (`Settings::for_evaluation`).
+    pub unread_profiles: Option<Box<RawValue>>,
     /// A level whose violations are returned as the audit annotation `audit-violations`,
     /// without rejecting.
     pub audit: Option<WarnLevel>,
@@ -147,48 +152,66 @@ pub struct ProfileSettings {
 }
 
 impl Settings {
-    /// Reads settings from the JSON the host sends; `null` or nothing means all defaults.
+    /// Reads settings from the JSON the host sends, every part of them, profiles included:
+    /// what `validate_settings` answers with. `null` or nothing means all defaults.
     pub fn from_json(bytes: &[u8]) -> Result<Settings, String> {
+        let mut settings = Settings::for_evaluation(bytes)?;
+        if let Some(text) = settings.unread_profiles.take() {
+            settings.profiles = read_profiles(&text)?;
+        }
+        Ok(settings)
+    }
+
+    /// Reads settings for evaluating requests: like `from_json`, except that the profiles are
+    /// left as their text (`unread_profiles`), since only a request the base settings reject
+    /// needs them. Kubewarden checks the whole settings with `validate_settings` (`from_json`)
+    /// before it sends a request.
+    pub fn for_evaluation(bytes: &[u8]) -> Result<Settings, String> {
         // JSON's whitespace only: a form feed is not JSON, so `\x0c{}` is unreadable, not `{}`.
         let is_json_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
         if bytes.iter().all(is_json_space) {
             return Ok(Settings::default());
         }
-        let value: Value =
+        let fields: Option<Fields> =
             serde_json::from_slice(bytes).map_err(|e| format!("invalid settings: {e}"))?;
-        Settings::from_value(&value)
-    }
-
-    pub fn from_value(value: &Value) -> Result<Settings, String> {
-        let map = match value {
-            Value::Null => return Ok(Settings::default()),
-            Value::Object(map) => map,
-            _ => return Err("invalid settings: expected a JSON object".to_string()),
+        let Some(Fields(fields)) = fields else {
+            return Ok(Settings::default());
         };
-        let mut settings = Settings::from_map(map, PROFILES_KEY)?;
-        if let Some(profiles) = map.get(PROFILES_KEY) {
-            settings.profiles = read_profiles(profiles)?;
-        }
+        let mut settings = Settings::from_fields(&fields, PROFILES_KEY)?;
+        settings.unread_profiles = fields
+            .iter()
+            .rev()
+            .find(|(key, _)| key == PROFILES_KEY)
+            .map(|(_, text)| (*text).to_owned())
+            .filter(|text| text.get() != "null");
         Ok(settings)
     }
 
-    /// Settings from an object's keys, leaving out `skipped` (read by the caller).
-    fn from_map(map: &Map<String, Value>, skipped: &str) -> Result<Settings, String> {
+    pub fn from_value(value: &Value) -> Result<Settings, String> {
+        let text = serde_json::to_vec(value).map_err(|e| format!("invalid settings: {e}"))?;
+        Settings::from_json(&text)
+    }
+
+    /// Settings from an object's fields, leaving out `skipped` (read by the caller).
+    fn from_fields(
+        fields: &[(Cow<'_, str>, &RawValue)],
+        skipped: &str,
+    ) -> Result<Settings, String> {
         // Serde cannot combine a flattened struct with unknown-key rejection, so the keys are
         // split here and every unknown one is named with the full list of valid keys.
-        let mut base = Map::new();
-        let mut rest = Map::new();
+        let mut base = Vec::new();
+        let mut rest = Vec::new();
         let mut psp = None;
-        for (key, v) in map {
+        for (key, text) in fields {
             if key == skipped {
                 continue;
             }
-            if BASE_KEYS.contains(&key.as_str()) {
-                base.insert(key.clone(), v.clone());
-            } else if constraints::KEYS.contains(&key.as_str()) {
-                rest.insert(key.clone(), v.clone());
+            if BASE_KEYS.contains(&key.as_ref()) {
+                base.push((Cow::Borrowed(key.as_ref()), *text));
+            } else if constraints::KEYS.contains(&key.as_ref()) {
+                rest.push((Cow::Borrowed(key.as_ref()), *text));
             } else if key == PSP_KEY {
-                psp = Some(v).filter(|v| !v.is_null());
+                psp = Some(*text).filter(|text| text.get() != "null");
             } else {
                 let mut valid: Vec<&str> = BASE_KEYS.to_vec();
                 valid.push(PSP_KEY);
@@ -204,19 +227,35 @@ impl Settings {
                 ));
             }
         }
-        if let Some(psp) = psp {
-            for (key, v) in crate::pod_security_policy::translate(psp)? {
-                if rest.contains_key(&key) {
-                    return Err(format!(
-                        "invalid settings: `{key}` is set both directly and by podSecurityPolicy; set it in one place"
-                    ));
-                }
-                rest.insert(key, v);
+        // A PodSecurityPolicy becomes constraint keys, read like the ones written directly.
+        let translated = match psp {
+            Some(text) => {
+                let psp: Value = serde_json::from_str(text.get()).map_err(|e| {
+                    let e = crate::json_text::message(&e);
+                    format!("invalid settings: podSecurityPolicy: {e}")
+                })?;
+                crate::pod_security_policy::translate(&psp)?
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let text = serde_json::value::to_raw_value(&value)
+                            .map_err(|e| format!("invalid settings: podSecurityPolicy: {e}"))?;
+                        Ok((key, text))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?
             }
+            None => Vec::new(),
+        };
+        for (key, text) in &translated {
+            if rest.iter().any(|(k, _)| k == key) {
+                return Err(format!(
+                    "invalid settings: `{key}` is set both directly and by podSecurityPolicy; set it in one place"
+                ));
+            }
+            rest.push((Cow::Borrowed(key.as_str()), &**text));
         }
-        let base = BaseSettings::deserialize(Value::Object(base))
-            .map_err(|e| format!("invalid settings: {e}"))?;
-        let mut constraints = Constraints::deserialize(Value::Object(rest))
+        let base: BaseSettings =
+            read_fields(base.into_iter()).map_err(|e| format!("invalid settings: {e}"))?;
+        let mut constraints: Constraints = read_fields(rest.into_iter())
             .map_err(|e| psp_context(psp.is_some(), format!("invalid settings: {e}")))?;
         constraints
             .prepare()
@@ -236,6 +275,7 @@ impl Settings {
             mutate: base.mutate,
             judge_every_update: base.judge_every_update,
             profiles: Vec::new(),
+            unread_profiles: None,
             audit: base.audit,
             namespace_labels: base.namespace_labels,
         };
@@ -295,55 +335,46 @@ fn psp_context(from_psp: bool, message: String) -> String {
 const PROFILES_KEY: &str = "profiles";
 
 /// `profiles`: each entry is `name` plus any settings key but `profiles`, read as settings.
-fn read_profiles(value: &Value) -> Result<Vec<ProfileSettings>, String> {
-    let entries = match value {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(entries) => entries,
-        _ => return Err("invalid settings: profiles: expected a list of profiles".to_string()),
-    };
+pub fn read_profiles(text: &RawValue) -> Result<Vec<ProfileSettings>, String> {
+    let entries: Option<Vec<&RawValue>> = serde_json::from_str(text.get())
+        .map_err(|_| "invalid settings: profiles: expected a list of profiles".to_string())?;
+    let entries = entries.unwrap_or_default();
     let mut profiles: Vec<ProfileSettings> = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
-        let Value::Object(map) = entry else {
+        let Ok(Fields(fields)) = serde_json::from_str::<Fields>(entry.get()) else {
             return Err(format!(
                 "invalid settings: profiles[{i}]: expected an object with a name and settings"
             ));
         };
-        let name = match map.get("name") {
-            Some(Value::String(name)) => name,
-            Some(_) => {
-                return Err(format!(
-                    "invalid settings: profiles[{i}].name: expected a string"
-                ))
-            }
+        let name = match fields.iter().rev().find(|(key, _)| key == "name") {
+            Some((_, text)) => serde_json::from_str::<String>(text.get())
+                .map_err(|_| format!("invalid settings: profiles[{i}].name: expected a string"))?,
             None => {
                 return Err(format!(
                     "invalid settings: profiles[{i}]: missing field `name`"
                 ))
             }
         };
-        if let Err(why) = check_profile_name(name) {
+        if let Err(why) = check_profile_name(&name) {
             return Err(format!(
                 "invalid settings: profiles[{i}].name \"{name}\": {why}"
             ));
         }
-        if profiles.iter().any(|p| &p.name == name) {
+        if profiles.iter().any(|p| p.name == name) {
             return Err(format!(
                 "invalid settings: profiles[{i}]: the name \"{name}\" is used twice"
             ));
         }
-        if map.contains_key(PROFILES_KEY) {
+        if fields.iter().any(|(key, _)| key == PROFILES_KEY) {
             return Err(format!(
                 "invalid settings: profiles[{i}] (\"{name}\"): a profile cannot hold profiles"
             ));
         }
-        let settings = Settings::from_map(map, "name").map_err(|e| {
+        let settings = Settings::from_fields(&fields, "name").map_err(|e| {
             let detail = e.strip_prefix("invalid settings: ").unwrap_or(&e);
             format!("invalid settings: profiles[{i}] (\"{name}\"): {detail}")
         })?;
-        profiles.push(ProfileSettings {
-            name: name.clone(),
-            settings,
-        });
+        profiles.push(ProfileSettings { name, settings });
     }
     Ok(profiles)
 }
