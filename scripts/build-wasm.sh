@@ -14,6 +14,7 @@
 # Environment:
 #   WASM_OPT_LEVEL   wasm-opt optimisation flag (default: -O3)
 #   NO_WASM_OPT=1    skip wasm-opt even when it exists
+#   WASM_RUSTFLAGS   extra rustc flags for the Debian toolchain build (experiments)
 #   CARGO_TARGET_DIR honoured like cargo does
 set -euo pipefail
 
@@ -98,10 +99,14 @@ else
     done
     # Debian's cargo must use Debian's rustc, whose std sources come from
     # rust-web-src; RUSTC_BOOTSTRAP unlocks -Zbuild-std on a stable compiler.
+    # Building std ourselves also lets it drop what a policy never uses (make bench measures
+    # the module size and cold start): panics abort at once, without formatting a message
+    # nobody reads (a waPC host sees a trap either way), and carry no source locations.
+    size_flags="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
     env -u RUSTUP_TOOLCHAIN \
         RUSTC_BOOTSTRAP=1 \
         RUSTC=/usr/bin/rustc \
-        RUSTFLAGS="-C linker=$wasm_ld -C link-self-contained=no -L $wasi_lib" \
+        RUSTFLAGS="-C linker=$wasm_ld -C link-self-contained=no -L $wasi_lib $size_flags ${WASM_RUSTFLAGS:-}" \
         /usr/bin/cargo build --quiet --release -Zbuild-std=std,panic_abort \
         --target "$target" -p "$package"
 fi

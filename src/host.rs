@@ -40,7 +40,7 @@ fn host_call<T: for<'de> Deserialize<'de>>(
                 format!("error invoking host capability {namespace}.{operation}: {e}"),
             )
         })?;
-    serde_json::from_slice(&answer).map_err(|e| {
+    crate::json_text::from_bytes(&answer).map_err(|e| {
         ContextError::new(
             subject(),
             format!("error deserializing the {namespace}.{operation} answer: {e}"),

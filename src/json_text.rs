@@ -11,6 +11,18 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
+/// Reads a `T` from JSON bytes. Every JSON text the policy reads goes through `from_str`, so the
+/// module carries one instantiation of serde_json's parser, not one for bytes and one for text.
+pub fn from_bytes<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str(text)
+}
+
 /// A map key, borrowed from the text unless it has escapes.
 pub struct Key<'de>(pub Cow<'de, str>);
 
@@ -94,6 +106,14 @@ mod tests {
         a: u8,
         #[serde(default)]
         b: Option<Vec<String>>,
+    }
+
+    #[test]
+    fn bytes_are_read_as_text() {
+        let fields: Fields = from_bytes(br#"{"a": [1]}"#).unwrap();
+        assert_eq!(fields.0[0].1.get(), "[1]");
+        let err = from_bytes::<Fields>(b"{\"a\xff\": 1}").err().unwrap();
+        assert_eq!(err.to_string(), "invalid UTF-8 at byte 3");
     }
 
     #[test]

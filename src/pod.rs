@@ -273,11 +273,16 @@ fn read_annotations<'a>(
         return Ok(Vec::new());
     };
     let annotations_path = path.field("annotations");
-    let mut checked = Vec::new();
+    // Kept sorted by key as they are found (there are a few at most): the model must not
+    // depend on the order of the map.
+    let mut checked: Vec<(&str, &str)> = Vec::new();
     for (key, value) in annotations {
         if is_checked_annotation(key) {
             match value {
-                serde_json::Value::String(s) => checked.push((key.as_str(), s.as_str())),
+                serde_json::Value::String(s) => {
+                    let at = checked.partition_point(|(k, _)| *k < key.as_str());
+                    checked.insert(at, (key.as_str(), s.as_str()));
+                }
                 serde_json::Value::Null => {}
                 _ => {
                     return Err(ReadError::new(
@@ -288,8 +293,6 @@ fn read_annotations<'a>(
             }
         }
     }
-    // serde_json keeps maps sorted, but the model must not depend on that.
-    checked.sort_unstable();
     Ok(checked)
 }
 

@@ -6,7 +6,7 @@
 use crate::checks::registry;
 use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
-use crate::json_text::{read_fields, Fields};
+use crate::json_text::{from_bytes, read_fields, Fields};
 use crate::level::{Level, Version};
 use crate::scope::AdmissionScope;
 use serde::Deserialize;
@@ -173,7 +173,7 @@ impl Settings {
             return Ok(Settings::default());
         }
         let fields: Option<Fields> =
-            serde_json::from_slice(bytes).map_err(|e| format!("invalid settings: {e}"))?;
+            from_bytes(bytes).map_err(|e| format!("invalid settings: {e}"))?;
         let Some(Fields(fields)) = fields else {
             return Ok(Settings::default());
         };

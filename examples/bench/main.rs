@@ -83,5 +83,8 @@ fn main() {
         .and_then(|m| m.instantiate())
         .expect("floor-policy.wasm loads");
     fresh::run(&policy, &floor);
-    warm::run(&policy, &floor);
+    // BENCH_ONLY=fresh stops here (quicker, when comparing builds).
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("fresh") {
+        warm::run(&policy, &floor);
+    }
 }

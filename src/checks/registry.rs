@@ -71,28 +71,31 @@ pub fn resolve(level: Level, minor: u32) -> Vec<ResolvedCheck> {
     } else {
         Vec::new()
     };
-    let mut resolved: Vec<(CheckLevel, ResolvedCheck)> = CHECKS
+    // Baseline's checks, then restricted's, each by id: `CHECKS` is listed by id.
+    wanted
         .iter()
-        .filter(|c| wanted.contains(&c.level) && !overridden.contains(&c.id))
+        .flat_map(|level| CHECKS.iter().filter(move |c| c.level == *level))
+        .filter(|c| !overridden.contains(&c.id))
         .filter_map(|c| {
-            c.at(minor).map(|v| {
-                (
-                    c.level,
-                    ResolvedCheck {
-                        id: c.id,
-                        evaluate: v.evaluate,
-                    },
-                )
+            c.at(minor).map(|v| ResolvedCheck {
+                id: c.id,
+                evaluate: v.evaluate,
             })
         })
-        .collect();
-    resolved.sort_by_key(|(level, check)| (*level == CheckLevel::Restricted, check.id));
-    resolved.into_iter().map(|(_, check)| check).collect()
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_are_listed_by_id() {
+        let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted, "resolve relies on CHECKS being in id order");
+    }
 
     fn ids(level: Level, minor: u32) -> Vec<&'static str> {
         resolve(level, minor).iter().map(|c| c.id).collect()
