@@ -17,6 +17,7 @@ use crate::scope::AdmissionScope;
 use crate::settings::Settings;
 use crate::sparse_object;
 use crate::workload::{read_pod, WorkloadKind};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -25,12 +26,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// The fields of a Kubernetes AdmissionRequest that the decision depends on. `O` is how its
-/// objects are held: read (`Value`, the default), or as the text sent (`RequestText`), to be read
-/// once the request's kind is known.
+/// The fields of a Kubernetes AdmissionRequest that the decision depends on.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AdmissionRequest<O = Value> {
+pub struct AdmissionRequest {
     pub uid: String,
     pub kind: GroupVersionKind,
     pub sub_resource: String,
@@ -43,15 +42,12 @@ pub struct AdmissionRequest<O = Value> {
     pub namespace: String,
     #[serde(deserialize_with = "null_as_default")]
     pub user_info: UserInfo,
-    pub object: O,
-    pub old_object: O,
+    pub object: Value,
+    pub old_object: Value,
     /// Where the whole object is when `object` holds only what the rules read.
     #[serde(skip)]
     pub whole_object: WholeObject,
 }
-
-/// An AdmissionRequest whose objects are still the JSON text sent.
-pub type RequestText<'a> = AdmissionRequest<Option<&'a RawValue>>;
 
 /// Where the object as sent is, for mutation, which must lose nothing of it.
 #[derive(Debug, Default)]
@@ -63,6 +59,83 @@ pub enum WholeObject {
     Text(Box<RawValue>),
     /// `object` leaves out what no rule reads, and the policy needs no more of it.
     NotKept,
+}
+
+/// An object of the request as first read from the payload.
+#[derive(Debug, Default)]
+enum ObjectSlot<'a> {
+    #[default]
+    Absent,
+    /// Read already, without what no rule reads: the request's kind came before it, as the API
+    /// server and policy-server write requests.
+    Sparse(Value),
+    /// Its text, to be read once the kind is known.
+    Text(&'a RawValue),
+}
+
+/// An AdmissionRequest as read from the `validate` payload in one pass: the objects of a
+/// workload kind without what no rule reads (`sparse_object`), others still their text.
+#[derive(Debug, Default)]
+pub struct RequestText<'a> {
+    request: AdmissionRequest,
+    object: ObjectSlot<'a>,
+    old_object: ObjectSlot<'a>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RequestText<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequestVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for RequestVisitor<'a> {
+            type Value = RequestText<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an AdmissionRequest")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestText<'a>, A::Error> {
+                let mut out = RequestText::default();
+                let r = &mut out.request;
+                while let Some(json_text::Key(key)) = map.next_key()? {
+                    match key.as_ref() {
+                        "uid" => r.uid = map.next_value()?,
+                        "kind" => r.kind = map.next_value()?,
+                        "subResource" => r.sub_resource = map.next_value()?,
+                        "operation" => r.operation = map.next_value()?,
+                        "name" => r.name = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                        "namespace" => {
+                            r.namespace = map.next_value::<Option<_>>()?.unwrap_or_default()
+                        }
+                        "userInfo" => {
+                            r.user_info = map.next_value::<Option<_>>()?.unwrap_or_default()
+                        }
+                        "object" | "oldObject" => {
+                            let kind = WorkloadKind::from_group_kind(&r.kind.group, &r.kind.kind);
+                            let slot = match kind {
+                                Some(kind) => {
+                                    match map.next_value_seed(sparse_object::seed(kind))? {
+                                        Value::Null => ObjectSlot::Absent,
+                                        value => ObjectSlot::Sparse(value),
+                                    }
+                                }
+                                None => match map.next_value::<Option<&'a RawValue>>()? {
+                                    Some(text) => ObjectSlot::Text(text),
+                                    None => ObjectSlot::Absent,
+                                },
+                            };
+                            if key == "object" {
+                                out.object = slot;
+                            } else {
+                                out.old_object = slot;
+                            }
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(RequestVisitor(std::marker::PhantomData))
+    }
 }
 
 /// Who sent the request.
@@ -88,48 +161,70 @@ where
 }
 
 impl RequestText<'_> {
-    /// Reads the objects. Those of a workload kind leave out what no rule reads (the sent text
-    /// is kept for mutation when `keep_whole`); any other object is read whole.
-    pub fn read_objects(self, keep_whole: bool) -> Result<AdmissionRequest, String> {
-        // Without a request kind, the object's own decides, so it is read whole.
-        let sparse_kind = if self.kind.kind.is_empty() {
-            None
-        } else {
-            WorkloadKind::from_group_kind(&self.kind.group, &self.kind.kind)
-        };
-        let read = |text: Option<&RawValue>, field: &str| -> Result<Value, String> {
-            let Some(text) = text else {
-                return Ok(Value::Null);
-            };
-            match sparse_kind {
-                Some(kind) => sparse_object::read(kind, text.get()),
-                None => serde_json::from_str(text.get()),
-            }
-            .map_err(|e| {
-                let e = json_text::message(&e);
-                format!("cannot read the admission request: {field}: {e}")
-            })
-        };
-        let object = read(self.object, "object")?;
-        let old_object = read(self.old_object, "oldObject")?;
-        let whole_object = match (sparse_kind, self.object) {
-            (Some(_), Some(text)) if keep_whole => WholeObject::Text(text.to_owned()),
-            (Some(_), Some(_)) => WholeObject::NotKept,
-            _ => WholeObject::Read,
-        };
-        Ok(AdmissionRequest {
-            uid: self.uid,
-            kind: self.kind,
-            sub_resource: self.sub_resource,
-            operation: self.operation,
-            name: self.name,
-            namespace: self.namespace,
-            user_info: self.user_info,
+    /// Reads the objects still held as text: those of a workload kind without what no rule
+    /// reads, any other whole. `whole_text` gives the object's text when mutation will need
+    /// the whole object (`None`: it will not).
+    pub fn read_objects(
+        self,
+        whole_text: impl FnOnce() -> Option<Box<RawValue>>,
+    ) -> Result<AdmissionRequest, String> {
+        let RequestText {
+            mut request,
             object,
             old_object,
-            whole_object,
-        })
+        } = self;
+        // Without a request kind, the object's own decides, so it is read whole.
+        let sparse_kind = if request.kind.kind.is_empty() {
+            None
+        } else {
+            WorkloadKind::from_group_kind(&request.kind.group, &request.kind.kind)
+        };
+        let read = |slot: ObjectSlot<'_>, field: &str| -> Result<Value, String> {
+            match slot {
+                ObjectSlot::Absent => Ok(Value::Null),
+                ObjectSlot::Sparse(value) => Ok(value),
+                ObjectSlot::Text(text) => match sparse_kind {
+                    Some(kind) => sparse_object::read(kind, text.get()),
+                    None => serde_json::from_str(text.get()),
+                }
+                .map_err(|e| {
+                    let e = json_text::message(&e);
+                    format!("cannot read the admission request: {field}: {e}")
+                }),
+            }
+        };
+        let object_was_text = match &object {
+            ObjectSlot::Text(text) => Some(*text),
+            _ => None,
+        };
+        request.object = read(object, "object")?;
+        request.old_object = read(old_object, "oldObject")?;
+        request.whole_object = match (sparse_kind, &request.object) {
+            (None, _) | (_, Value::Null) => WholeObject::Read,
+            (Some(_), _) => match object_was_text {
+                Some(text) => WholeObject::Text(text.to_owned()),
+                None => whole_text().map_or(WholeObject::NotKept, WholeObject::Text),
+            },
+        };
+        Ok(request)
     }
+}
+
+/// The `validate` payload's `request.object` as sent: read again from the payload, when the
+/// object was read without what no rule reads and mutation needs all of it.
+fn object_text(payload: &[u8]) -> Option<Box<RawValue>> {
+    #[derive(Deserialize)]
+    struct Payload<'a> {
+        #[serde(borrow)]
+        request: Request<'a>,
+    }
+    #[derive(Deserialize)]
+    struct Request<'a> {
+        #[serde(borrow)]
+        object: Option<&'a RawValue>,
+    }
+    let payload: Payload = json_text::from_bytes(payload).ok()?;
+    payload.request.object.map(ToOwned::to_owned)
 }
 
 impl AdmissionRequest {
@@ -249,8 +344,8 @@ pub fn validate(payload: &[u8]) -> Decision {
 
 /// Decides on a raw `validate` payload, asking `context` what the request does not say. Never
 /// panics: anything unreadable is a rejection that says what could not be read.
-pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
-    let payload: ValidationPayload = match serde_json::from_slice(payload) {
+pub fn validate_with(bytes: &[u8], context: &dyn ClusterContext) -> Outcome {
+    let payload: ValidationPayload = match json_text::from_bytes(bytes) {
         Ok(p) => p,
         Err(e) => {
             return Decision::reject(format!("cannot read the admission request: {e}")).into()
@@ -263,7 +358,8 @@ pub fn validate_with(payload: &[u8], context: &dyn ClusterContext) -> Outcome {
     };
     // Mutation, by the policy or one of its profiles, edits the whole object.
     let keep_whole = policy.mutates() || policy.has_profiles();
-    match payload.request.read_objects(keep_whole) {
+    let whole_text = || keep_whole.then(|| object_text(bytes)).flatten();
+    match payload.request.read_objects(whole_text) {
         Ok(request) => decide_with(&policy, &request, context),
         Err(e) => Decision::reject(e).into(),
     }
@@ -733,7 +829,7 @@ fn existing_pod_warnings(
             n => format!("{first} (and {} other pods): {reason}", n - 1),
         })
         .collect();
-    pod_warnings.sort();
+    pod_warnings.sort_unstable();
     warnings.extend(pod_warnings);
     warnings
 }

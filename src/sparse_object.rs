@@ -87,6 +87,11 @@ pub fn read(kind: WorkloadKind, text: &str) -> Result<Value, serde_json::Error> 
     Ok(value)
 }
 
+/// Reads an object of `kind` where it sits in a larger document.
+pub fn seed<'de>(kind: WorkloadKind) -> impl DeserializeSeed<'de, Value = Value> {
+    Sparse(Shape::Holder { depth: 0, kind })
+}
+
 /// Where a value sits in the object, as far as skipping goes.
 #[derive(Clone, Copy)]
 enum Shape {

@@ -699,3 +699,42 @@ fn a_change_to_anything_a_constraint_reads_is_judged() {
         }
     }
 }
+
+/// The rules read objects without what none of them reads (env, resources, labels, status, ...),
+/// so mutation must edit the whole object as sent, whichever order the request's keys come in.
+#[test]
+fn mutation_keeps_every_field_the_rules_do_not_read() {
+    let mut spec = compliant_spec();
+    spec["securityContext"] = json!({"seccompProfile": {"type": "RuntimeDefault"}});
+    spec["tolerations"] = json!([{"key": "gpu", "operator": "Exists"}]);
+    spec["containers"][0]["env"] = json!([{"name": "A", "value": "1"}]);
+    spec["containers"][0]["resources"] = json!({"limits": {"memory": "1Gi"}});
+    let (_, mut object) = workload("Deployment", spec);
+    object["metadata"]["labels"] = json!({"team": "shop"});
+    object["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/last-applied-configuration": "{}"});
+    object["status"] = json!({"replicas": 3});
+    let settings = json!({"level": "restricted", "mutate": true});
+    let in_order = request("apps", "v1", "Deployment", object.clone());
+    // The object before the request's kind: read as text first, then by kind.
+    let payload = format!(
+        r#"{{"request": {{"object": {}, "operation": "CREATE", "kind": {{"group": "apps", "version": "v1", "kind": "Deployment"}}}}, "settings": {}}}"#,
+        object, settings
+    );
+    for decision in [
+        decide(&in_order, settings.clone()),
+        validate(payload.as_bytes()),
+    ] {
+        let Decision::Accept {
+            mutated: Some(mutated),
+            ..
+        } = decision
+        else {
+            panic!("expected a mutated acceptance: {decision:?}");
+        };
+        // runAsNonRoot was the one thing set; everything else is as sent.
+        let mut expected = object.clone();
+        expected["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] = json!(true);
+        assert_eq!(mutated, expected);
+    }
+}

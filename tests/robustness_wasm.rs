@@ -129,11 +129,10 @@ fn json_nested_ten_thousand_deep_is_rejected_cleanly() {
     )
     .unwrap();
     assert_eq!(answer["accepted"], false);
+    let message = answer["message"].as_str().unwrap();
     assert!(
-        answer["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("cannot read the admission request: object: recursion limit exceeded"),
+        message.starts_with("cannot read the admission request: ")
+            && message.contains("recursion limit exceeded"),
         "{answer}"
     );
     // And in the settings: where a typed field meets the nesting, it is the wrong type; where
