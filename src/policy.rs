@@ -1,8 +1,8 @@
 //! Settings turned into what evaluation needs: for the enforced level and the optional warn
-//! level, the resolved checks (and, enforced, the configured constraints), each with the
-//! exemptions that apply to it. Built once per settings document; when an exemption selects
-//! requests by who asks or where the pod runs, the plans are remade for each such request with
-//! the exemptions that select it (`Policy::in_scope`).
+//! and audit levels, the resolved checks (and, enforced, the configured constraints), each with
+//! the exemptions that name it. Built once per settings document; an exemption that selects
+//! requests by who asks or where the pod runs applies to a request it selects
+//! (`Policy::in_scope`), which shares the plans and only marks which exemptions apply.
 
 use crate::checks::registry::{self, ResolvedCheck};
 use crate::checks::{CheckFn, CheckInput, Violation};
@@ -28,10 +28,9 @@ enum Rule {
 struct PlannedRule {
     id: &'static str,
     rule: Rule,
-    /// An exemption without images or containers names this rule.
-    exempt_workload: bool,
-    /// Exemptions that name this rule for some containers.
-    container_exemptions: Vec<usize>,
+    /// The settings' exemptions that name this rule (indices), whether or not they apply to
+    /// the request at hand (`Policy::applies`).
+    exemptions: Vec<usize>,
 }
 
 /// The rules of one level (and version), in evaluation order.
@@ -47,16 +46,16 @@ const MAX_NAMESPACE_POLICIES: usize = 64;
 
 #[derive(Clone)]
 pub struct Policy {
-    /// The exemptions the plans were made with: those without who or where selectors, and,
-    /// in scope of a request (`in_scope`), those that select it.
-    exemptions: Vec<Exemption>,
-    enforce: Plan,
-    warn: Option<Plan>,
-    audit: Option<Plan>,
+    enforce: Rc<Plan>,
+    warn: Option<Rc<Plan>>,
+    audit: Option<Rc<Plan>>,
     /// The settings this policy was built from (without their profiles): what it mutates and
-    /// constrains, and the base of the policies of namespace levels and of requests that
-    /// exemptions select.
-    settings: Settings,
+    /// constrains, and the base of the policies of namespace levels.
+    settings: Rc<Settings>,
+    /// Which of the settings' exemptions apply: those without who or where selectors always,
+    /// the others only in the scope of a request they select (`in_scope`). The plans name
+    /// every exemption, so scoping a policy to a request remakes nothing.
+    applies: Rc<[bool]>,
     /// The policy for each combination of namespace levels seen, built once.
     per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
     /// The profiles, built when first asked for (see `profiles`).
@@ -105,14 +104,14 @@ fn plan(
     version: Version,
     extra: &[(&'static str, Rule)],
     exemptions: &[Exemption],
-) -> Plan {
+) -> Rc<Plan> {
     let checks = registry::resolve(level, version.effective_minor())
         .into_iter()
         .map(|ResolvedCheck { id, evaluate }| (id, Rule::Check(evaluate)));
     let rules = checks
         .chain(extra.iter().copied())
         .map(|(id, rule)| {
-            let naming: Vec<usize> = exemptions
+            let exemptions = exemptions
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.checks.iter().any(|c| c == id))
@@ -121,15 +120,14 @@ fn plan(
             PlannedRule {
                 id,
                 rule,
-                exempt_workload: naming.iter().any(|&i| exemptions[i].whole_workload()),
-                container_exemptions: naming,
+                exemptions,
             }
         })
         .collect();
-    Plan {
+    Rc::new(Plan {
         label: format!("{level}:{version}"),
         rules,
-    }
+    })
 }
 
 impl Policy {
@@ -139,21 +137,16 @@ impl Policy {
         if unread_profiles.is_none() {
             let _ = profiles.set(Ok(build_profiles(std::mem::take(&mut settings.profiles))));
         }
-        let unconditional = settings
-            .exemptions
-            .iter()
-            .filter(|e| !e.has_selectors())
-            .cloned()
-            .collect();
         Policy {
             profiles,
             unread_profiles,
-            ..Policy::with_plans(settings, unconditional)
+            ..Policy::with_plans(settings)
         }
     }
 
-    /// The policy of `settings` with its plans made for `exemptions`, without profiles.
-    fn with_plans(settings: Settings, exemptions: Vec<Exemption>) -> Policy {
+    /// The policy of `settings`, without profiles.
+    fn with_plans(settings: Settings) -> Policy {
+        let exemptions = &settings.exemptions;
         let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
             .iter()
             .filter(|c| (c.configured)(&settings.constraints))
@@ -163,22 +156,23 @@ impl Policy {
             settings.level,
             settings.version,
             &constraint_rules,
-            &exemptions,
+            exemptions,
         );
         let warn = settings
             .warn
-            .map(|w| plan(w.level, w.version, &[], &exemptions));
+            .map(|w| plan(w.level, w.version, &[], exemptions));
         // A privileged audit level can find nothing.
         let audit = settings
             .audit
             .filter(|a| a.level != Level::Privileged)
-            .map(|a| plan(a.level, a.version, &[], &exemptions));
+            .map(|a| plan(a.level, a.version, &[], exemptions));
+        let applies = exemptions.iter().map(|e| !e.has_selectors()).collect();
         Policy {
-            exemptions,
             enforce,
             warn,
             audit,
-            settings,
+            applies,
+            settings: Rc::new(settings),
             per_namespace: RefCell::new(HashMap::new()),
             profiles: OnceCell::from(Ok(Vec::new())),
             unread_profiles: None,
@@ -196,14 +190,21 @@ impl Policy {
         {
             return Cow::Borrowed(self);
         }
-        let selected = self
-            .settings
-            .exemptions
-            .iter()
-            .filter(|e| e.selects(scope))
-            .cloned()
-            .collect();
-        Cow::Owned(Policy::with_plans(self.settings.clone(), selected))
+        Cow::Owned(Policy {
+            enforce: Rc::clone(&self.enforce),
+            warn: self.warn.clone(),
+            audit: self.audit.clone(),
+            settings: Rc::clone(&self.settings),
+            applies: self
+                .settings
+                .exemptions
+                .iter()
+                .map(|e| !e.has_selectors() || e.selects(scope))
+                .collect(),
+            per_namespace: RefCell::new(HashMap::new()),
+            profiles: OnceCell::from(Ok(Vec::new())),
+            unread_profiles: None,
+        })
     }
 
     /// The profiles to try, in order, when this policy rejects; read from their settings text
@@ -253,7 +254,7 @@ impl Policy {
         if let Some(policy) = self.per_namespace.borrow().get(&levels) {
             return Rc::clone(policy);
         }
-        let mut settings = self.settings.clone();
+        let mut settings = (*self.settings).clone();
         settings.level = levels.enforce.level;
         settings.version = levels.enforce.version;
         let mode = |lv: LevelVersion| {
@@ -309,41 +310,54 @@ impl Policy {
         self.enforce.rules.iter().find(|r| r.id == rule)
     }
 
+    /// The exemptions naming `planned` that apply here.
+    fn applying<'a>(&'a self, planned: &'a PlannedRule) -> impl Iterator<Item = &'a Exemption> {
+        planned
+            .exemptions
+            .iter()
+            .filter(|&&i| self.applies[i])
+            .map(|&i| &self.settings.exemptions[i])
+    }
+
+    /// Whether an applying exemption takes the whole workload out of `planned`.
+    fn exempts_workload(&self, planned: &PlannedRule) -> bool {
+        self.applying(planned).any(Exemption::whole_workload)
+    }
+
+    /// Whether an applying exemption takes this container out of `planned`.
+    fn exempts_container(&self, planned: &PlannedRule, container: &Container<'_>) -> bool {
+        self.applying(planned)
+            .any(|e| e.covers_container(container.name, container.image))
+    }
+
     /// Whether the enforced level or a constraint applies `rule` to this workload at all.
     pub fn enforces(&self, rule: &str) -> bool {
-        self.planned(rule).is_some_and(|r| !r.exempt_workload)
+        self.planned(rule)
+            .is_some_and(|r| !self.exempts_workload(r))
     }
 
     /// Whether an exemption takes this container out of `rule`.
     pub fn exempts(&self, rule: &str, container: &Container<'_>) -> bool {
-        self.planned(rule).is_some_and(|r| {
-            r.exempt_workload
-                || r.container_exemptions
-                    .iter()
-                    .any(|&i| self.exemptions[i].covers_container(container.name, container.image))
-        })
+        self.planned(rule)
+            .is_some_and(|r| self.exempts_workload(r) || self.exempts_container(r, container))
     }
 
     /// Every violation of a plan, in evaluation order.
     fn run(&self, plan: &Plan, pod: &Pod<'_>, all: &[&Container<'_>]) -> Vec<Finding> {
         let mut findings = Vec::new();
         for planned in &plan.rules {
-            if planned.exempt_workload {
+            let applying = planned.exemptions.iter().any(|&i| self.applies[i]);
+            if applying && self.exempts_workload(planned) {
                 continue;
             }
             let filtered: Vec<&Container>;
-            let containers = if planned.container_exemptions.is_empty() {
+            let containers = if !applying {
                 all
             } else {
                 filtered = all
                     .iter()
                     .copied()
-                    .filter(|c| {
-                        !planned
-                            .container_exemptions
-                            .iter()
-                            .any(|&i| self.exemptions[i].covers_container(c.name, c.image))
-                    })
+                    .filter(|c| !self.exempts_container(planned, c))
                     .collect();
                 &filtered
             };

@@ -253,3 +253,19 @@ pub fn profiles_and_labels_settings() -> Value {
         ]
     })
 }
+
+/// The DaemonSet controller's node-exporter Pod (test_data), which uses the host's namespaces,
+/// paths and ports.
+pub fn node_exporter_pod() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test_data/pod_node_exporter_by_controller.json");
+    serde_json::from_slice(&std::fs::read(path).expect("test_data is there")).unwrap()
+}
+
+/// Baseline, with the node exporter's service account exempted from the host checks: an
+/// exemption that selects requests, so it is matched against each one.
+pub fn service_account_exemption_settings() -> Value {
+    json!({"level": "baseline", "exemptions": [
+        {"checks": ["hostNamespaces", "hostPathVolumes", "hostPorts"],
+         "serviceAccounts": ["monitoring/node-exporter"]}]})
+}

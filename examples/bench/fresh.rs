@@ -142,6 +142,13 @@ fn cases() -> Vec<Case> {
             false,
             200,
         ),
+        case(
+            "(ix)  Pod exempted by service account",
+            node_exporter_pod(),
+            &service_account_exemption_settings(),
+            true,
+            3000,
+        ),
     ]
 }
 
