@@ -180,7 +180,8 @@ pub fn small_deployment() -> Value {
         "Deployment",
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "hello", "namespace": "shop", "labels": {"app": "hello"}},
+            "metadata": {"name": "hello", "namespace": "shop", "labels": {"app": "hello"},
+                         "annotations": {"deployment.kubernetes.io/revision": "1"}},
             "spec": {
                 "replicas": 2,
                 "selector": {"matchLabels": {"app": "hello"}},
@@ -191,6 +192,7 @@ pub fn small_deployment() -> Value {
                                             "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
                         "containers": [{
                             "name": "hello", "image": "registry.example.com/shop/hello:1.0.0",
+                            "imagePullPolicy": "IfNotPresent",
                             "ports": [{"containerPort": 8080}],
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
                             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],

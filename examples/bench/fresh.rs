@@ -223,6 +223,12 @@ pub fn run(policy: &Policy, floor: &Policy) {
         "(viii) / (vii): {:.1}x (500 containers against 1, fresh instances)",
         totals[7] / totals[6]
     );
+    let object_bytes = |request: Value| serde_json::to_vec(&request["object"]).unwrap().len();
+    println!(
+        "objects: Deployment 3+1 {} bytes of JSON, small Deployment {} bytes",
+        object_bytes(deployment()),
+        object_bytes(small_deployment())
+    );
     println!("inst: rehydrate + wapc_init; validate: the call on the new instance; ratio: total against the floor's total;");
     println!("settings: validate_settings with the row's settings on a fresh instance, less the floor's; warm: validate on a warm instance.");
 }
