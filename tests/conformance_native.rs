@@ -24,3 +24,50 @@ fn upstream_fixtures_pass_natively() {
     assert!(failures.is_empty(), "{} fixtures failed", failures.len());
     assert_eq!(passed, 2 * 4537);
 }
+
+/// Requests are read sparse from the payload (`sparse_object`): every fixture, as a Pod and as
+/// a Deployment, with the kind before and after the object, must get the decision (and, with
+/// `mutate: true`, the mutated object) that the whole object read as a `Value` gets.
+#[test]
+fn sparse_reading_decides_as_the_whole_object() {
+    use security_context_policy::admission::{self, AdmissionRequest};
+    use security_context_policy::policy::Policy;
+    use security_context_policy::settings::Settings;
+    use serde_json::json;
+    let Some(dir) = support::conformance_dir() else {
+        eprintln!("skipped: conformance fixtures not found (set PSA_CONFORMANCE_DIR)");
+        return;
+    };
+    let mut compared = 0;
+    for fixture in support::load_fixtures(&dir) {
+        for mutate in [false, true] {
+            let settings =
+                json!({"level": fixture.level, "version": fixture.version, "mutate": mutate});
+            let policy = Policy::new(Settings::from_value(&settings).unwrap());
+            for request in [
+                support::pod_request(&fixture.pod),
+                support::deployment_request(&fixture.pod),
+            ] {
+                let whole: AdmissionRequest = serde_json::from_value(request.clone()).unwrap();
+                let expected = admission::decide(&policy, &whole);
+                let in_order = support::validation_payload(&request, &settings);
+                // The object first: read as text, then by kind.
+                let object_first = format!(
+                    r#"{{"settings": {settings}, "request": {{"object": {}, "kind": {}, "operation": "CREATE", "namespace": "default"}}}}"#,
+                    request["object"], request["kind"]
+                );
+                for payload in [in_order, object_first.into_bytes()] {
+                    assert_eq!(
+                        admission::validate(&payload),
+                        expected,
+                        "{} (mutate: {mutate})",
+                        fixture.path
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    println!("sparse reading: {compared} decisions equal to the whole object's");
+    assert_eq!(compared, 4537 * 2 * 2 * 2);
+}
