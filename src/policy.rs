@@ -11,7 +11,7 @@ use crate::level::{Level, Version};
 use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
 use crate::scope::AdmissionScope;
-use crate::settings::{read_profiles, Exemption, ProfileSettings, Settings};
+use crate::settings::{read_profiles, Exemption, ProfileSettings, Settings, WarnLevel};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
@@ -41,6 +41,14 @@ struct Plan {
     rules: Vec<PlannedRule>,
 }
 
+/// The levels a policy's plans are made for: the settings' own, or a namespace's.
+struct Levels {
+    enforce: (Level, Version),
+    warn: Option<WarnLevel>,
+    audit: Option<WarnLevel>,
+    namespace_labels: bool,
+}
+
 /// How many per-namespace policies are kept built.
 const MAX_NAMESPACE_POLICIES: usize = 64;
 
@@ -52,6 +60,9 @@ pub struct Policy {
     /// The settings this policy was built from (without their profiles): what it mutates and
     /// constrains, and the base of the policies of namespace levels.
     settings: Rc<Settings>,
+    /// Whether the request namespace's labels choose the levels (the settings' `namespaceLabels`;
+    /// never for the policy of a namespace's levels).
+    namespace_labels: bool,
     /// Which of the settings' exemptions apply: those without who or where selectors always,
     /// the others only in the scope of a request they select (`in_scope`). The plans name
     /// every exemption, so scoping a policy to a request remakes nothing.
@@ -137,15 +148,21 @@ impl Policy {
         if unread_profiles.is_none() {
             let _ = profiles.set(Ok(build_profiles(std::mem::take(&mut settings.profiles))));
         }
+        let levels = Levels {
+            enforce: (settings.level, settings.version),
+            warn: settings.warn,
+            audit: settings.audit,
+            namespace_labels: settings.namespace_labels,
+        };
         Policy {
             profiles,
             unread_profiles,
-            ..Policy::with_plans(settings)
+            ..Policy::with_plans(Rc::new(settings), levels)
         }
     }
 
-    /// The policy of `settings`, without profiles.
-    fn with_plans(settings: Settings) -> Policy {
+    /// The policy of `settings` at `levels`, without profiles.
+    fn with_plans(settings: Rc<Settings>, levels: Levels) -> Policy {
         let exemptions = &settings.exemptions;
         let constraint_rules: Vec<(&'static str, Rule)> = CONSTRAINTS
             .iter()
@@ -153,16 +170,16 @@ impl Policy {
             .map(|c| (c.id, Rule::Constraint(c.evaluate)))
             .collect();
         let enforce = plan(
-            settings.level,
-            settings.version,
+            levels.enforce.0,
+            levels.enforce.1,
             &constraint_rules,
             exemptions,
         );
-        let warn = settings
+        let warn = levels
             .warn
             .map(|w| plan(w.level, w.version, &[], exemptions));
         // A privileged audit level can find nothing.
-        let audit = settings
+        let audit = levels
             .audit
             .filter(|a| a.level != Level::Privileged)
             .map(|a| plan(a.level, a.version, &[], exemptions));
@@ -172,7 +189,8 @@ impl Policy {
             warn,
             audit,
             applies,
-            settings: Rc::new(settings),
+            settings,
+            namespace_labels: levels.namespace_labels,
             per_namespace: RefCell::new(HashMap::new()),
             profiles: OnceCell::from(Ok(Vec::new())),
             unread_profiles: None,
@@ -195,6 +213,7 @@ impl Policy {
             warn: self.warn.clone(),
             audit: self.audit.clone(),
             settings: Rc::clone(&self.settings),
+            namespace_labels: self.namespace_labels,
             applies: self
                 .settings
                 .exemptions
@@ -226,7 +245,7 @@ impl Policy {
 
     /// Whether the request namespace's Pod Security labels choose the levels.
     pub fn reads_namespace_labels(&self) -> bool {
-        self.settings.namespace_labels
+        self.namespace_labels
     }
 
     /// The levels for a namespace without Pod Security labels: the settings' own, as PSA's
@@ -254,19 +273,22 @@ impl Policy {
         if let Some(policy) = self.per_namespace.borrow().get(&levels) {
             return Rc::clone(policy);
         }
-        let mut settings = (*self.settings).clone();
-        settings.level = levels.enforce.level;
-        settings.version = levels.enforce.version;
         let mode = |lv: LevelVersion| {
-            (lv.level != Level::Privileged).then_some(crate::settings::WarnLevel {
+            (lv.level != Level::Privileged).then_some(WarnLevel {
                 level: lv.level,
                 version: lv.version,
             })
         };
-        settings.warn = mode(levels.warn);
-        settings.audit = mode(levels.audit);
-        settings.namespace_labels = false;
-        let policy = Rc::new(Policy::new(settings));
+        // The same settings (shared, not copied) at the namespace's levels.
+        let policy = Rc::new(Policy::with_plans(
+            Rc::clone(&self.settings),
+            Levels {
+                enforce: (levels.enforce.level, levels.enforce.version),
+                warn: mode(levels.warn),
+                audit: mode(levels.audit),
+                namespace_labels: false,
+            },
+        ));
         let mut cache = self.per_namespace.borrow_mut();
         // Labels are written by namespace owners: any number of versions can be spelt, so
         // the cache is bounded rather than grown for each.
