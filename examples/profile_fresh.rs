@@ -2,7 +2,7 @@
 //! instances (as policy-server does) in a loop, with wasmtime's perf map on, so that `perf record` can say where the time goes,
 //! the guest's functions by name when the module keeps its name section.
 //!
-//!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm]
+//!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst]
 //!
 //! PAYLOAD.json is a waPC `validate` payload (`{"request": ..., "settings": ...}`), e.g. one
 //! that `BENCH_DUMP=dir make bench` wrote.
@@ -13,11 +13,14 @@ use std::time::{Duration, Instant};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [module, payload, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: profile_fresh MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm]");
+        eprintln!("usage: profile_fresh MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst]");
         std::process::exit(2);
     };
     let seconds: f64 = rest.first().map_or(5.0, |s| s.parse().expect("SECONDS"));
-    let fresh = rest.get(1).is_none_or(|m| m == "fresh");
+    // fresh: a new instance per call; warm: one instance; inst: new instances, no call.
+    let mode = rest.get(1).map_or("fresh", String::as_str);
+    let fresh = mode != "warm";
+    let call = mode != "inst";
     let payload = std::fs::read(payload).expect("the payload is readable");
     let options = LoadOptions {
         timeout: None,
@@ -34,9 +37,11 @@ fn main() {
             if fresh {
                 policy.reinstantiate().expect("a fresh instance");
             }
-            policy
-                .call("validate", &payload)
-                .expect("the guest answers");
+            if call {
+                policy
+                    .call("validate", &payload)
+                    .expect("the guest answers");
+            }
         }
         calls += 100;
     }
