@@ -110,26 +110,6 @@ pub fn huge_hardened_pod() -> Value {
     )
 }
 
-/// (d) A full settings document: every setting.
-pub fn full_settings() -> Value {
-    json!({
-        "level": "restricted", "version": "v1.33",
-        "warn": {"level": "restricted", "version": "latest"},
-        "mutate": true,
-        "runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 10000, "max": 65535}]},
-        "runAsGroup": {"rule": "MayRunAs", "ranges": [{"min": 10000, "max": 65535}]},
-        "supplementalGroups": {"rule": "MayRunAs", "ranges": [{"min": 10000, "max": 65535}]},
-        "fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 10000, "max": 65535}]},
-        "readOnlyRootFilesystem": true,
-        "capabilities": {"allowedAdd": ["NET_BIND_SERVICE"], "requiredDrop": ["ALL"]},
-        "seccomp": {"allowedTypes": ["RuntimeDefault", "Localhost"], "allowedLocalhostProfiles": ["profiles/*.json"]},
-        "appArmor": {"allowedTypes": ["RuntimeDefault"]},
-        "seLinux": {"allowedTypes": ["container_t"], "allowedLevels": ["s0:c123,c456"]},
-        "sysctls": {"allowed": ["net.*"], "forbidden": ["net.ipv4.ip_forward"]},
-        "exemptions": [{"checks": ["readOnlyRootFilesystemConstraint"], "images": ["docker.io/library/nginx:*"]}]
-    })
-}
-
 /// (b'), (f) The Kubernetes documentation's "restricted" PodSecurityPolicy as a whole object,
 /// with MayRunAs group rules so that (b)'s Deployment, which sets no fsGroup, passes unmutated.
 pub fn restricted_psp() -> Value {
@@ -209,6 +189,7 @@ pub fn small_deployment() -> Value {
 
 /// Every constraint configured (every key of the settings but the level's own), with values
 /// that (b)'s Deployment and `small_deployment` meet, so that the whole accepted path runs.
+/// With `mutate: true` added, it is also (d)'s settings document with every key.
 pub fn every_constraint_settings() -> Value {
     let ids = json!([{"min": 10000, "max": 65535}]);
     json!({

@@ -180,7 +180,9 @@ pub fn run(policy: &Policy, floor: &Policy) {
     );
     policy.set_host_capabilities(HostCapabilities::default());
 
-    let settings = serde_json::to_vec(&full_settings()).unwrap();
+    let mut every_key = every_constraint_settings();
+    every_key["mutate"] = json!(true);
+    let settings = serde_json::to_vec(&every_key).unwrap();
     let ours = measure(5000, || call(policy, "validate_settings", &settings));
     let base = measure(5000, || call(floor, "validate_settings", &settings));
     println!(
