@@ -202,7 +202,11 @@ impl Settings {
         let mut base = Vec::new();
         let mut rest = Vec::new();
         let mut psp = None;
-        for (key, text) in fields {
+        for (i, (key, text)) in fields.iter().enumerate() {
+            // JSON does not forbid a key given twice; settings that say two things are refused.
+            if fields[..i].iter().any(|(k, _)| k == key) {
+                return Err(format!("invalid settings: duplicate field `{key}`"));
+            }
             if key == skipped {
                 continue;
             }
@@ -440,6 +444,18 @@ mod tests {
         assert!(!s.exemptions[0].covers_container("x", "docker.io/pause"));
         assert!(s.exemptions[1].covers_container("agent", "any"));
         assert!(s.exemptions[2].whole_workload());
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        let err = parse(r#"{"level": "baseline", "level": "privileged"}"#).unwrap_err();
+        assert_eq!(err, "invalid settings: duplicate field `level`");
+        let err = parse(r#"{"hostPID": false, "hostPID": true}"#).unwrap_err();
+        assert_eq!(err, "invalid settings: duplicate field `hostPID`");
+        for key in ["podSecurityPolicy", "profiles"] {
+            let err = parse(&format!(r#"{{"{key}": null, "{key}": null}}"#)).unwrap_err();
+            assert_eq!(err, format!("invalid settings: duplicate field `{key}`"));
+        }
     }
 
     #[test]
