@@ -82,6 +82,19 @@ pub struct RequestText<'a> {
     old_object: ObjectSlot<'a>,
 }
 
+/// The AdmissionRequest fields `RequestText` reads; others are skipped.
+const REQUEST_FIELDS: &[&str] = &[
+    "uid",
+    "kind",
+    "subResource",
+    "operation",
+    "name",
+    "namespace",
+    "userInfo",
+    "object",
+    "oldObject",
+];
+
 impl<'de: 'a, 'a> Deserialize<'de> for RequestText<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct RequestVisitor<'a>(std::marker::PhantomData<&'a ()>);
@@ -93,7 +106,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for RequestText<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestText<'a>, A::Error> {
                 let mut out = RequestText::default();
                 let r = &mut out.request;
+                // A field given twice is refused, as serde's derived readers refuse it: the
+                // object is read by the kind seen before it, which must stay the kind.
+                let mut seen: Vec<&'static str> = Vec::new();
                 while let Some(json_text::Key(key)) = map.next_key()? {
+                    if let Some(field) = REQUEST_FIELDS.iter().find(|f| **f == key) {
+                        if seen.contains(field) {
+                            return Err(serde::de::Error::duplicate_field(field));
+                        }
+                        seen.push(field);
+                    }
                     match key.as_ref() {
                         "uid" => r.uid = map.next_value()?,
                         "kind" => r.kind = map.next_value()?,

@@ -738,3 +738,18 @@ fn mutation_keeps_every_field_the_rules_do_not_read() {
         assert_eq!(mutated, expected);
     }
 }
+
+/// The object is read by the request's kind as it comes: a request that names its kind twice is
+/// refused rather than judged by one of them.
+#[test]
+fn a_request_field_given_twice_is_refused() {
+    let pod = pod(compliant_spec());
+    let payload = format!(
+        r#"{{"request": {{"kind": {{"group": "apps", "version": "v1", "kind": "Deployment"}}, "object": {pod}, "kind": {{"group": "", "version": "v1", "kind": "Pod"}}, "operation": "CREATE"}}, "settings": {{}}}}"#
+    );
+    let message = message(validate(payload.as_bytes()));
+    assert!(
+        message.starts_with("cannot read the admission request: duplicate field `kind`"),
+        "{message}"
+    );
+}
