@@ -2,7 +2,7 @@
 //! instances (as policy-server does) in a loop, with wasmtime's perf map on, so that `perf record` can say where the time goes,
 //! the guest's functions by name when the module keeps its name section.
 //!
-//!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst]
+//!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst] [OPERATION]
 //!
 //! PAYLOAD.json is a waPC `validate` payload (`{"request": ..., "settings": ...}`), e.g. one
 //! that `BENCH_DUMP=dir make bench` wrote.
@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [module, payload, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: profile_fresh MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst]");
+        eprintln!(
+            "usage: profile_fresh MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst] [OPERATION]"
+        );
         std::process::exit(2);
     };
     let seconds: f64 = rest.first().map_or(5.0, |s| s.parse().expect("SECONDS"));
@@ -21,6 +23,8 @@ fn main() {
     let mode = rest.get(1).map_or("fresh", String::as_str);
     let fresh = mode != "warm";
     let call = mode != "inst";
+    // The waPC operation: validate, or validate_settings with a settings document as PAYLOAD.
+    let operation = rest.get(2).map_or("validate", String::as_str);
     let payload = std::fs::read(payload).expect("the payload is readable");
     let options = LoadOptions {
         timeout: None,
@@ -38,9 +42,7 @@ fn main() {
                 policy.reinstantiate().expect("a fresh instance");
             }
             if call {
-                policy
-                    .call("validate", &payload)
-                    .expect("the guest answers");
+                policy.call(operation, &payload).expect("the guest answers");
             }
         }
         calls += 100;
