@@ -92,7 +92,52 @@ pub const SYSCTL_PATTERNS: &[&str] = &[
     "kernel.\\",
     "",
 ];
-pub const UNKNOWN_KEYS: &[&str] = &["levle", "runAsUsers", "Level", "allowPrivilegeEscalation"];
+pub const UNKNOWN_KEYS: &[&str] = &["levle", "runAsUsers", "Level", "allowPrivilegeEscalations"];
+pub const HOST_PATHS: &[&str] = &[
+    "/var/log",
+    "/",
+    "/var/log/",
+    "/var/../etc",
+    "relative",
+    "/proc",
+    "",
+];
+pub const VOLUME_TYPES: &[&str] = &[
+    "configMap",
+    "emptyDir",
+    "secret",
+    "hostPath",
+    "cephFS",
+    "csi",
+    "flexVolume",
+    "image",
+    "*",
+    "ephemeral",
+    "gitRepo",
+    "none",
+    "HostPath",
+    "",
+];
+pub const DRIVERS: &[&str] = &["example.com/lvm", "csi.example.com", "*", ""];
+pub const PROC_MOUNT_TYPES: &[&str] = &["Default", "Unmasked", "default", ""];
+pub const RUNTIME_CLASSES: &[&str] = &["runc", "gvisor", "kata-*", "*", ""];
+pub const ON_IMAGE_ERROR: &[&str] = &["reject", "accept", "warn", ""];
+pub const USER_PATTERNS: &[&str] = &[
+    "system:serviceaccount:kube-system:*",
+    "tester",
+    "system:masters",
+    "*",
+    "",
+];
+pub const NAMESPACES: &[&str] = &["default", "kube-system", "kube-*", "*", ""];
+pub const SERVICE_ACCOUNTS: &[&str] = &[
+    "monitoring/node-exporter",
+    "*/default",
+    "nonamespace",
+    "*",
+    "",
+];
+pub const PROFILE_NAMES: &[&str] = &["node-agents", "build", "Upper", "a..b", "", "node-agents"];
 
 #[derive(Debug, Arbitrary)]
 pub struct SettingsDocument {
@@ -111,6 +156,23 @@ pub struct SettingsDocument {
     pub app_armor: Field<ProfileConstraint>,
     pub se_linux: Field<SeLinuxConstraint>,
     pub sysctls: Field<SysctlsConstraint>,
+    pub judge_every_update: Field<bool>,
+    pub audit: Field<WarnLevel>,
+    pub namespace_labels: Field<bool>,
+    pub host_namespaces: [Field<bool>; 3],
+    pub privileged: Field<bool>,
+    pub allow_privilege_escalation: Field<bool>,
+    pub default_allow_privilege_escalation: Field<bool>,
+    pub host_ports: Field<Vec<Field<IdRange>>>,
+    pub allowed_host_paths: Field<Vec<Field<HostPath>>>,
+    pub volumes: Field<Vec<Field<Word>>>,
+    pub allowed_flex_volumes: Field<Vec<Field<Word>>>,
+    pub allowed_csi_drivers: Field<Vec<Field<Word>>>,
+    pub allowed_proc_mount_types: Field<Vec<Field<Word>>>,
+    pub runtime_class: Field<RuntimeClass>,
+    pub image_user: Field<Field<Word>>,
+    pub pod_security_policy: Field<PodSecurityPolicy>,
+    pub profiles: Field<Vec<Field<Profile>>>,
     /// Rarely present: a key the policy must reject by name.
     pub unknown_key: Field<Word>,
 }
@@ -120,6 +182,49 @@ pub struct Exemption {
     pub checks: Field<Vec<Field<Word>>>,
     pub images: Field<Vec<Field<Word>>>,
     pub containers: Field<Vec<Field<Word>>>,
+    pub usernames: Field<Vec<Field<Word>>>,
+    pub groups: Field<Vec<Field<Word>>>,
+    pub namespaces: Field<Vec<Field<Word>>>,
+    pub runtime_classes: Field<Vec<Field<Word>>>,
+    pub service_accounts: Field<Vec<Field<Word>>>,
+}
+
+#[derive(Debug, Arbitrary)]
+pub struct HostPath {
+    pub path_prefix: Field<Word>,
+    pub read_only: Field<bool>,
+}
+
+#[derive(Debug, Arbitrary)]
+pub struct RuntimeClass {
+    pub allowed: Field<Vec<Field<Word>>>,
+    pub default: Field<Word>,
+}
+
+/// A PodSecurityPolicy with some of its fields, as the whole object or its spec.
+#[derive(Debug, Arbitrary)]
+pub struct PodSecurityPolicy {
+    pub whole_object: bool,
+    pub privileged: Field<bool>,
+    pub host_network: Field<bool>,
+    pub read_only_root_filesystem: Field<bool>,
+    pub run_as_user: Field<IdRule>,
+    pub fs_group: Field<IdRule>,
+    pub volumes: Field<Vec<Field<Word>>>,
+    pub required_drop: Field<Vec<Field<Word>>>,
+    pub allowed_capabilities: Field<Vec<Field<Word>>>,
+    pub default_seccomp: Field<Word>,
+}
+
+/// A profile: a name and a few settings keys (not a whole document, which would recurse).
+#[derive(Debug, Arbitrary)]
+pub struct Profile {
+    pub name: Field<Word>,
+    pub level: Field<Word>,
+    pub exemptions: Field<Vec<Field<Exemption>>>,
+    pub capabilities: Field<CapabilitiesConstraint>,
+    pub host_network: Field<bool>,
+    pub nested_profiles: Field<bool>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -144,12 +249,21 @@ pub struct IdRange {
 pub struct CapabilitiesConstraint {
     pub allowed_add: Field<Vec<Field<Word>>>,
     pub required_drop: Field<Vec<Field<Word>>>,
+    pub default_add: Field<Vec<Field<Word>>>,
 }
 
 #[derive(Debug, Arbitrary)]
 pub struct ProfileConstraint {
     pub allowed_types: Field<Vec<Field<Word>>>,
     pub allowed_localhost_profiles: Field<Vec<Field<Word>>>,
+    pub allow_unset: Field<bool>,
+    pub default_profile: Field<DefaultProfile>,
+}
+
+#[derive(Debug, Arbitrary)]
+pub struct DefaultProfile {
+    pub type_: Field<Word>,
+    pub localhost_profile: Field<Word>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -205,12 +319,8 @@ impl SettingsDocument {
         }
         self.read_only_root_filesystem
             .put_bool(&mut map, "readOnlyRootFilesystem");
-        self.capabilities.put(&mut map, "capabilities", |c| {
-            let mut caps = Map::new();
-            put_words(&mut caps, "allowedAdd", &c.allowed_add, CAPABILITIES);
-            put_words(&mut caps, "requiredDrop", &c.required_drop, CAPABILITIES);
-            Value::Object(caps)
-        });
+        self.capabilities
+            .put(&mut map, "capabilities", CapabilitiesConstraint::render);
         self.seccomp
             .put(&mut map, "seccomp", ProfileConstraint::render);
         self.app_armor
@@ -229,6 +339,74 @@ impl SettingsDocument {
             put_words(&mut sysctls, "forbidden", &s.forbidden, SYSCTL_PATTERNS);
             Value::Object(sysctls)
         });
+        self.judge_every_update
+            .put_bool(&mut map, "judgeEveryUpdate");
+        self.audit.put(&mut map, "audit", WarnLevel::render);
+        self.namespace_labels.put_bool(&mut map, "namespaceLabels");
+        for (key, flag) in ["hostNetwork", "hostPID", "hostIPC"]
+            .iter()
+            .zip(&self.host_namespaces)
+        {
+            flag.put_bool(&mut map, key);
+        }
+        self.privileged.put_bool(&mut map, "privileged");
+        self.allow_privilege_escalation
+            .put_bool(&mut map, "allowPrivilegeEscalation");
+        self.default_allow_privilege_escalation
+            .put_bool(&mut map, "defaultAllowPrivilegeEscalation");
+        self.host_ports.put(&mut map, "hostPorts", |ranges| {
+            render_list(ranges, IdRange::render)
+        });
+        self.allowed_host_paths
+            .put(&mut map, "allowedHostPaths", |paths| {
+                render_list(paths, |p| {
+                    let mut path = Map::new();
+                    put_word(&mut path, "pathPrefix", &p.path_prefix, HOST_PATHS);
+                    p.read_only.put_bool(&mut path, "readOnly");
+                    Value::Object(path)
+                })
+            });
+        put_words(&mut map, "volumes", &self.volumes, VOLUME_TYPES);
+        self.allowed_flex_volumes
+            .put(&mut map, "allowedFlexVolumes", |drivers| {
+                render_list(drivers, |d| json!({"driver": d.pick(DRIVERS)}))
+            });
+        self.allowed_csi_drivers
+            .put(&mut map, "allowedCSIDrivers", |drivers| {
+                render_list(drivers, |d| json!({"name": d.pick(DRIVERS)}))
+            });
+        put_words(
+            &mut map,
+            "allowedProcMountTypes",
+            &self.allowed_proc_mount_types,
+            PROC_MOUNT_TYPES,
+        );
+        self.runtime_class.put(&mut map, "runtimeClass", |r| {
+            let mut rc = Map::new();
+            put_words(
+                &mut rc,
+                "allowedRuntimeClassNames",
+                &r.allowed,
+                RUNTIME_CLASSES,
+            );
+            put_word(
+                &mut rc,
+                "defaultRuntimeClassName",
+                &r.default,
+                RUNTIME_CLASSES,
+            );
+            Value::Object(rc)
+        });
+        self.image_user.put(&mut map, "imageUser", |on_error| {
+            let mut image_user = Map::new();
+            put_word(&mut image_user, "onError", on_error, ON_IMAGE_ERROR);
+            Value::Object(image_user)
+        });
+        self.pod_security_policy
+            .put(&mut map, "podSecurityPolicy", PodSecurityPolicy::render);
+        self.profiles.put(&mut map, "profiles", |profiles| {
+            render_list(profiles, |p| p.render(&check_ids))
+        });
         if let Field::Present(key) = &self.unknown_key {
             map.insert(key.pick(UNKNOWN_KEYS), json!(true));
         }
@@ -242,6 +420,21 @@ impl Exemption {
         put_words(&mut map, "checks", &self.checks, check_ids);
         put_words(&mut map, "images", &self.images, IMAGE_PATTERNS);
         put_words(&mut map, "containers", &self.containers, CONTAINER_NAMES);
+        put_words(&mut map, "usernames", &self.usernames, USER_PATTERNS);
+        put_words(&mut map, "groups", &self.groups, USER_PATTERNS);
+        put_words(&mut map, "namespaces", &self.namespaces, NAMESPACES);
+        put_words(
+            &mut map,
+            "runtimeClasses",
+            &self.runtime_classes,
+            RUNTIME_CLASSES,
+        );
+        put_words(
+            &mut map,
+            "serviceAccounts",
+            &self.service_accounts,
+            SERVICE_ACCOUNTS,
+        );
         Value::Object(map)
     }
 }
@@ -260,13 +453,90 @@ impl IdRule {
         let mut map = Map::new();
         put_word(&mut map, "rule", &self.rule, rules);
         self.ranges.put(&mut map, "ranges", |ranges| {
-            render_list(ranges, |range| {
-                let mut r = Map::new();
-                range.min.put(&mut r, "min", Id::render);
-                range.max.put(&mut r, "max", Id::render);
-                Value::Object(r)
-            })
+            render_list(ranges, IdRange::render)
         });
+        Value::Object(map)
+    }
+}
+
+impl IdRange {
+    fn render(&self) -> Value {
+        let mut r = Map::new();
+        self.min.put(&mut r, "min", Id::render);
+        self.max.put(&mut r, "max", Id::render);
+        Value::Object(r)
+    }
+}
+
+impl CapabilitiesConstraint {
+    fn render(&self) -> Value {
+        let mut caps = Map::new();
+        put_words(&mut caps, "allowedAdd", &self.allowed_add, CAPABILITIES);
+        put_words(&mut caps, "requiredDrop", &self.required_drop, CAPABILITIES);
+        put_words(&mut caps, "defaultAdd", &self.default_add, CAPABILITIES);
+        Value::Object(caps)
+    }
+}
+
+impl PodSecurityPolicy {
+    fn render(&self) -> Value {
+        let mut spec = Map::new();
+        self.privileged.put_bool(&mut spec, "privileged");
+        self.host_network.put_bool(&mut spec, "hostNetwork");
+        self.read_only_root_filesystem
+            .put_bool(&mut spec, "readOnlyRootFilesystem");
+        self.run_as_user
+            .put(&mut spec, "runAsUser", |r| r.render(USER_RULES));
+        self.fs_group
+            .put(&mut spec, "fsGroup", |r| r.render(GROUP_RULES));
+        put_words(&mut spec, "volumes", &self.volumes, VOLUME_TYPES);
+        put_words(
+            &mut spec,
+            "requiredDropCapabilities",
+            &self.required_drop,
+            CAPABILITIES,
+        );
+        put_words(
+            &mut spec,
+            "allowedCapabilities",
+            &self.allowed_capabilities,
+            CAPABILITIES,
+        );
+        if !self.whole_object {
+            return Value::Object(spec);
+        }
+        let mut annotations = Map::new();
+        put_word(
+            &mut annotations,
+            "seccomp.security.alpha.kubernetes.io/defaultProfileName",
+            &self.default_seccomp,
+            &[
+                "runtime/default",
+                "docker/default",
+                "unconfined",
+                "localhost/x",
+                "",
+            ],
+        );
+        json!({"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
+               "metadata": {"name": "fuzzed", "annotations": annotations}, "spec": spec})
+    }
+}
+
+impl Profile {
+    fn render(&self, check_ids: &[&str]) -> Value {
+        let mut map = Map::new();
+        put_word(&mut map, "name", &self.name, PROFILE_NAMES);
+        put_word(&mut map, "level", &self.level, LEVELS);
+        self.exemptions.put(&mut map, "exemptions", |items| {
+            render_list(items, |e| e.render(check_ids))
+        });
+        self.capabilities
+            .put(&mut map, "capabilities", CapabilitiesConstraint::render);
+        self.host_network.put_bool(&mut map, "hostNetwork");
+        if let Field::Present(true) = self.nested_profiles {
+            map.insert("profiles".into(), json!([]));
+        }
         Value::Object(map)
     }
 }
@@ -281,6 +551,18 @@ impl ProfileConstraint {
             &self.allowed_localhost_profiles,
             LOCALHOST_PROFILE_PATTERNS,
         );
+        self.allow_unset.put_bool(&mut map, "allowUnset");
+        self.default_profile.put(&mut map, "defaultProfile", |d| {
+            let mut profile = Map::new();
+            put_word(&mut profile, "type", &d.type_, PROFILE_TYPES);
+            put_word(
+                &mut profile,
+                "localhostProfile",
+                &d.localhost_profile,
+                LOCALHOST_PROFILE_PATTERNS,
+            );
+            Value::Object(profile)
+        });
         Value::Object(map)
     }
 }
