@@ -1,6 +1,7 @@
 //! `make profile` (scripts/profile-fresh.sh): calls `validate` with one payload on fresh
-//! instances (as policy-server does) in a loop, with wasmtime's perf map on, so that `perf record` can say where the time goes,
-//! the guest's functions by name when the module keeps its name section.
+//! instances (as policy-server does) in a loop, with wasmtime's perf map on, so that
+//! `perf record` can say where the time goes, the guest's functions by name when the module
+//! keeps its name section.
 //!
 //!     cargo run --profile runner --example profile_fresh -- MODULE.wasm PAYLOAD.json [SECONDS] [fresh|warm|inst] [OPERATION]
 //!
@@ -21,6 +22,10 @@ fn main() {
     let seconds: f64 = rest.first().map_or(5.0, |s| s.parse().expect("SECONDS"));
     // fresh: a new instance per call; warm: one instance; inst: new instances, no call.
     let mode = rest.get(1).map_or("fresh", String::as_str);
+    if !matches!(mode, "fresh" | "warm" | "inst") {
+        eprintln!("profile_fresh: unknown mode {mode:?}; expected fresh, warm or inst");
+        std::process::exit(2);
+    }
     let fresh = mode != "warm";
     let call = mode != "inst";
     // The waPC operation: validate, or validate_settings with a settings document as PAYLOAD.

@@ -178,9 +178,9 @@ impl Settings {
             return Ok(Settings::default());
         };
         let mut settings = Settings::from_fields(&fields, PROFILES_KEY)?;
+        // `from_fields` refused a key given twice, so there is one `profiles` at most.
         settings.unread_profiles = fields
             .iter()
-            .rev()
             .find(|(key, _)| key == PROFILES_KEY)
             .map(|(_, text)| (*text).to_owned())
             .filter(|text| text.get() != "null");
