@@ -618,11 +618,12 @@ fn decide_workload(
     // class) are set on admitted objects too, as PodSecurityPolicy set them.
     if may_mutate {
         let admitted = verdict.rejection.is_none();
-        let whole = match request.whole_object() {
-            Ok(whole) => whole,
+        let whole_object = || request.whole_object().map(Cow::into_owned);
+        let mutated = match crate::mutation::mutate(policy, kind, whole_object, &pod, admitted) {
+            Ok(mutated) => mutated,
             Err(e) => return cannot_evaluate(policy, kind, e),
         };
-        if let Some(mutated) = crate::mutation::mutate(policy, kind, &whole, &pod, admitted) {
+        if let Some(mutated) = mutated {
             // The result must pass the policy itself; what no default could fix is reported
             // as usual, for the object as it would have been.
             return match read_pod(kind, &mutated) {
@@ -861,6 +862,8 @@ fn existing_pod_warnings(
 pub fn defaults_for(policy: &Policy, request: &AdmissionRequest) -> Option<Value> {
     let kind = workload_kind(request)?;
     let pod = read_pod(kind, &request.object).ok()??;
-    let whole = request.whole_object().ok()?;
-    crate::mutation::mutate(policy, kind, &whole, &pod, false)
+    let whole_object = || request.whole_object().map(Cow::into_owned);
+    crate::mutation::mutate(policy, kind, whole_object, &pod, false)
+        .ok()
+        .flatten()
 }

@@ -35,26 +35,33 @@ enum Edit {
 /// The object with the defaults set, or `None` when no default applies. For an object that is
 /// `admitted` as it is, only the defaults wanted whatever the verdict (PodSecurityPolicy's
 /// default profiles, capabilities, escalation and runtime class) are set, never fixes.
+///
+/// `whole_object` gives the object to edit, every field of it; it is asked for only when some
+/// default applies, since getting it may mean reading the object again.
 pub fn mutate(
     policy: &Policy,
     kind: WorkloadKind,
-    object: &Value,
+    whole_object: impl FnOnce() -> Result<Value, String>,
     pod: &Pod<'_>,
     admitted: bool,
-) -> Option<Value> {
+) -> Result<Option<Value>, String> {
     let mut edits = plan_edits(policy, pod);
     if admitted {
         edits.retain(is_plain_default);
     }
     if edits.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let mut mutated = object.clone();
-    let template = pod_template_mut(kind, &mut mutated)?;
+    let mut mutated = whole_object()?;
+    let Some(template) = pod_template_mut(kind, &mut mutated) else {
+        return Ok(None);
+    };
     for edit in edits {
-        apply(template, edit)?;
+        if apply(template, edit).is_none() {
+            return Ok(None);
+        }
     }
-    Some(mutated)
+    Ok(Some(mutated))
 }
 
 fn adds_sys_admin(c: &Container<'_>) -> bool {
