@@ -708,8 +708,11 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Self {
+        // Tests run in parallel, and several ask for a kwctl: one directory per call.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "security-context-policy-metadata-{name}-{}",
+            "security-context-policy-metadata-{name}-{}-{call}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
