@@ -139,7 +139,33 @@ fn a_failed_access_review_rejects_naming_it() {
         message.contains("; cannot tell whether profile \"node-agents\" is granted: cannot read whether \"system:serviceaccount:kube-system:daemon-set-controller\" may use profiles \"node-agents\": "),
         "{message}"
     );
-    assert!(message.contains("context deadline exceeded"), "{message}");
+    assert!(
+        message.contains("the server was unable to return a response in the time allotted"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_access_review_the_authorizer_could_not_decide_rejects_naming_why() {
+    let Some(policy) = support::load_policy() else {
+        return;
+    };
+    // The API server answers, but with an evaluationError: not a grant, and not a refusal
+    // either, so the service account is not asked about.
+    let pod = request("pod_node_exporter_by_controller.json");
+    let (response, used, len) = evaluate(
+        &policy,
+        &pod,
+        &settings(),
+        "profile_can_i_evaluation_error.yml",
+    );
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!((used, len), (1, 1));
+    let message = response["status"]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with("; cannot tell whether profile \"node-agents\" is granted: cannot read whether \"system:serviceaccount:kube-system:daemon-set-controller\" may use profiles \"node-agents\": Post \"https://authz-webhook.kube-system.svc:443/authorize\": context deadline exceeded"),
+        "{message}"
+    );
 }
 
 #[test]

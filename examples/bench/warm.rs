@@ -123,8 +123,8 @@ pub fn run(policy: &Policy, floor: &Policy) {
     policy.set_host_capabilities(HostCapabilities::default());
 
     // (g) imageUser: a Deployment of five containers whose manifest sets no runAsUser, four
-    // distinct images looked up through the host (a replayed kwctl session with real image
-    // configurations), next to the same request with runAsUser set, which needs no lookup.
+    // distinct images looked up through the host (a kwctl session recorded against the test
+    // registry, replayed), next to the same request with runAsUser set, which needs no lookup.
     let storefront: Value = serde_json::from_slice(
         &std::fs::read("test_data/deployment_image_users.json")
             .expect("run from the repository root"),

@@ -5,8 +5,9 @@
 //!
 //! # Session files
 //!
-//! kwctl's format, unchanged, so that the same file works with the real kwctl: a YAML list of
-//! exchanges, each
+//! Exactly what kwctl 1.36 writes with `--record-host-capabilities-interactions FILE` (the
+//! sessions of test_data/sessions/ are recorded that way, by scripts/record-sessions.sh): a
+//! YAML list of exchanges, each
 //!
 //! ```yaml
 //! - type: Exchange
@@ -17,25 +18,30 @@
 //!     name: team-a
 //!     namespace: null
 //!     disable_cache: false
+//!     field_masks: null
 //!   response:
 //!     type: Success
 //!     payload: '{"apiVersion":"v1","kind":"Namespace", ...}'
 //! ```
 //!
-//! `request` is the host's request (policy-evaluator's `CallbackRequestType`) as YAML text, the
-//! variant as the YAML tag; `response` is `{type: Success, payload: <the answer's JSON text>}`
-//! or `{type: Error, message: <the host's error>}`. For convenience the request may also be
-//! written as a YAML value instead of text, tagged the same way, as `{type: Variant, ...}`, or
-//! as `{Variant: {...}}`.
+//! `request` is the host's request (policy-evaluator's `CallbackRequestType`) as YAML *text*,
+//! the variant as the YAML tag; `response` is `{type: Success, payload: <the answer's JSON
+//! text>}` or `{type: Error, message: <the host's error>}`. A `KubernetesCanI` request is
+//! `{request: {groups, resource_attributes, user}, disable_cache}`. No other spelling is
+//! accepted: a session kwctl could not replay is an error here too, and so is a field kwctl
+//! never writes.
 //!
-//! Like kwctl, every host call takes the next exchange: when its request is not the recorded
-//! one the call fails with `Replay error: unexpected request...`, and when the session is used
-//! up it fails with `the list of recorded responses is empty or has been exhausted`. Either way
-//! the exchange is consumed. Exchanges never asked for are not an error (kwctl warns).
+//! Like kwctl, every host call takes the next exchange, and the call's request must equal the
+//! recorded one (fields kwctl leaves out read as null, as in kwctl): otherwise the call fails
+//! with `Replay error: unexpected request...`; when the session is used up it fails with `the
+//! list of recorded responses is empty`. Either way the exchange is consumed. Exchanges never
+//! asked for are not an error (kwctl warns). Errors from the session reach the guest as
+//! kwctl's do, after `Callback evaluation failure: `.
 
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde::Deserialize;
+use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 
@@ -51,17 +57,91 @@ pub struct HostCapabilities {
     pub replay: Option<ReplaySession>,
 }
 
-/// One request the guest made to the host, as policy-evaluator names it: the variant of
-/// `CallbackRequestType` and its fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostRequest {
-    pub variant: String,
-    pub fields: Value,
+/// The resource a SubjectAccessReview asks about, as kwctl records it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceAttributes {
+    pub group: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub resource: String,
+    pub subresource: Option<String>,
+    pub verb: String,
+    pub version: Option<String>,
 }
 
-impl std::fmt::Display for HostRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.variant, self.fields)
+/// The SubjectAccessReview of a `KubernetesCanI` request, as kwctl records it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectAccessReview {
+    pub groups: Option<Vec<String>>,
+    pub resource_attributes: ResourceAttributes,
+    pub user: String,
+}
+
+/// One request the guest made to the host: policy-evaluator's `CallbackRequestType`, the
+/// variants a Kubernetes, OCI or DNS host call becomes, with kwctl's field names. `Debug` prints
+/// it as kwctl's replay errors do.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum HostRequest {
+    KubernetesGetResource {
+        api_version: String,
+        kind: String,
+        name: String,
+        namespace: Option<String>,
+        disable_cache: bool,
+        field_masks: Option<Vec<String>>,
+    },
+    KubernetesListResourceNamespace {
+        api_version: String,
+        kind: String,
+        namespace: String,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+        field_masks: Option<Vec<String>>,
+    },
+    KubernetesListResourceAll {
+        api_version: String,
+        kind: String,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+        field_masks: Option<Vec<String>>,
+    },
+    KubernetesCanI {
+        request: SubjectAccessReview,
+        disable_cache: bool,
+    },
+    OciManifestDigest {
+        image: String,
+    },
+    OciManifest {
+        image: String,
+    },
+    OciManifestAndConfig {
+        image: String,
+    },
+    #[serde(rename = "DNSLookupHost")]
+    DnsLookupHost {
+        host: String,
+    },
+}
+
+impl HostRequest {
+    /// The Kubernetes resource it reads, as `apiVersion/Kind`, if it reads one.
+    fn resource_read(&self) -> Option<String> {
+        match self {
+            HostRequest::KubernetesGetResource {
+                api_version, kind, ..
+            }
+            | HostRequest::KubernetesListResourceNamespace {
+                api_version, kind, ..
+            }
+            | HostRequest::KubernetesListResourceAll {
+                api_version, kind, ..
+            } => Some(format!("{api_version}/{kind}")),
+            _ => None,
+        }
     }
 }
 
@@ -77,12 +157,37 @@ struct Exchange {
     response: Recorded,
 }
 
+/// An exchange as kwctl writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeEntry {
+    #[serde(rename = "type")]
+    kind: EntryType,
+    request: String,
+    response: ResponseEntry,
+}
+
+#[derive(Deserialize)]
+enum EntryType {
+    Exchange,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+enum ResponseEntry {
+    Success { payload: String },
+    Error { message: String },
+}
+
 /// A replay session: recorded exchanges and how many have been used.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplaySession {
     exchanges: Vec<Exchange>,
     cursor: usize,
 }
+
+/// What kwctl puts before every error of its replay, and before a recorded error.
+const CALLBACK_FAILURE: &str = "Callback evaluation failure: ";
 
 impl ReplaySession {
     /// Reads a session file.
@@ -106,7 +211,7 @@ impl ReplaySession {
             _ => return Err("not a session file: expected a list of exchanges".into()),
         };
         let exchanges = items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, item)| parse_exchange(item).map_err(|e| format!("exchange {}: {e}", i + 1)))
             .collect::<std::result::Result<_, _>>()?;
@@ -140,154 +245,60 @@ impl ReplaySession {
         let index = self.cursor;
         self.cursor += 1;
         let Some(exchange) = self.exchanges.get(index) else {
-            return Err("the list of recorded responses is empty or has been exhausted".into());
-        };
-        if !same_request(&exchange.request, request) {
             return Err(format!(
-                "Replay error: unexpected request. Was expecting {}, got {} instead",
+                "{CALLBACK_FAILURE}the list of recorded responses is empty"
+            ));
+        };
+        if exchange.request != *request {
+            return Err(format!(
+                "{CALLBACK_FAILURE}Replay error: unexpected request. Was expecting {:?}, got {:?} instead",
                 exchange.request, request
             ));
         }
         match &exchange.response {
             Recorded::Success(payload) => Ok(payload.clone()),
-            Recorded::Error(message) => Err(message.clone()),
+            Recorded::Error(message) => Err(format!("{CALLBACK_FAILURE}{message}")),
         }
     }
 }
 
-fn yaml_to_json(value: &serde_yaml::Value) -> std::result::Result<Value, String> {
-    serde_yaml::from_value(value.clone()).map_err(|e| e.to_string())
-}
-
-fn parse_exchange(item: &serde_yaml::Value) -> std::result::Result<Exchange, String> {
-    let map = item.as_mapping().ok_or("expected a mapping")?;
-    let field = |name: &str| map.get(name);
-    if let Some(kind) = field("type") {
-        if kind.as_str() != Some("Exchange") {
-            return Err(format!("unknown entry type {kind:?}, expected Exchange"));
-        }
-    }
-    let request = match field("request").ok_or("missing `request`")? {
-        serde_yaml::Value::String(text) => {
-            let value: serde_yaml::Value =
-                serde_yaml::from_str(text).map_err(|e| format!("request is not YAML: {e}"))?;
-            parse_request(&value)?
-        }
-        other => parse_request(other)?,
-    };
-    let response = field("response").ok_or("missing `response`")?;
-    let response = match response.get("type").and_then(|t| t.as_str()) {
-        Some("Success") => Recorded::Success(
-            response
-                .get("payload")
-                .and_then(|p| p.as_str())
-                .ok_or("a Success response needs a `payload` string")?
-                .as_bytes()
-                .to_vec(),
-        ),
-        Some("Error") => Recorded::Error(
-            response
-                .get("message")
-                .and_then(|p| p.as_str())
-                .ok_or("an Error response needs a `message` string")?
-                .to_string(),
-        ),
-        _ => return Err("response needs `type: Success` or `type: Error`".into()),
+fn parse_exchange(item: serde_yaml::Value) -> std::result::Result<Exchange, String> {
+    let entry: ExchangeEntry = serde_yaml::from_value(item).map_err(|e| e.to_string())?;
+    let EntryType::Exchange = entry.kind;
+    let request: HostRequest = serde_yaml::from_str(&entry.request)
+        .map_err(|e| format!("cannot read the recorded request: {e}"))?;
+    let response = match entry.response {
+        ResponseEntry::Success { payload } => Recorded::Success(payload.into_bytes()),
+        ResponseEntry::Error { message } => Recorded::Error(message),
     };
     Ok(Exchange { request, response })
 }
 
-/// A recorded request in any of the spellings serde gives an enum variant.
-fn parse_request(value: &serde_yaml::Value) -> std::result::Result<HostRequest, String> {
-    if let serde_yaml::Value::Tagged(tagged) = value {
-        let variant = tagged.tag.to_string();
-        return Ok(HostRequest {
-            variant: variant.trim_start_matches('!').to_string(),
-            fields: yaml_to_json(&tagged.value)?,
-        });
-    }
-    let json = yaml_to_json(value)?;
-    let Value::Object(mut map) = json else {
-        return Err("request must be a tagged mapping, e.g. `!KubernetesGetResource`".into());
-    };
-    if let Some(Value::String(variant)) = map.remove("type") {
-        return Ok(HostRequest {
-            variant,
-            fields: Value::Object(map),
-        });
-    }
-    if map.len() == 1 {
-        let (variant, fields) = map.into_iter().next().expect("one entry");
-        return Ok(HostRequest { variant, fields });
-    }
-    Err("request must name its type (`!Variant`, `type: Variant` or `Variant: {...}`)".into())
-}
-
-/// Nulls and empty mappings are what optional fields look like when absent, so they do not
-/// distinguish requests.
-fn normalized(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalized(v)))
-                .filter(|(_, v)| !v.is_null() && v.as_object().is_none_or(|m| !m.is_empty()))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(normalized).collect()),
-        other => other.clone(),
-    }
-}
-
-/// A SubjectAccessReview request, whichever way a host version spells it: the SDK's
-/// `CanIRequest` (`subject_access_review: {user, groups, resource_attributes}`), nested under
-/// `request`, or as a Kubernetes `SubjectAccessReview` object (`spec.resourceAttributes`).
-fn access_review_key(fields: &Value) -> Value {
-    let fields = fields.get("request").unwrap_or(fields);
-    let review = fields.get("subject_access_review").unwrap_or(fields);
-    let (who, attributes) = match review.get("spec") {
-        Some(spec) => (spec, spec.get("resourceAttributes")),
-        None => (review, review.get("resource_attributes")),
-    };
-    let attributes = attributes.cloned().unwrap_or(Value::Null);
-    normalized(&json!({
-        "user": who.get("user"),
-        "groups": who.get("groups"),
-        "attributes": attributes,
-        "disable_cache": fields.get("disable_cache").and_then(Value::as_bool).unwrap_or(false),
-    }))
-}
-
-fn same_request(recorded: &HostRequest, asked: &HostRequest) -> bool {
-    if recorded.variant != asked.variant {
-        return false;
-    }
-    if recorded.variant == "KubernetesCanI" {
-        return access_review_key(&recorded.fields) == access_review_key(&asked.fields);
-    }
-    normalized(&recorded.fields) == normalized(&asked.fields)
-}
-
-/// The host request for a guest's call, as policy-evaluator builds it from the payload.
-/// `Err` is the error the guest gets for a call the host does not know or cannot read.
+/// The host request for a guest's call, as policy-evaluator builds it from the payload: the
+/// guest's request type read from the payload (fields it does not know ignored), then made the
+/// `CallbackRequestType` variant. `Err` is the error the guest gets for a call the host does not
+/// know or cannot read.
 pub fn host_request(
     namespace: &str,
     operation: &str,
     payload: &[u8],
 ) -> std::result::Result<HostRequest, String> {
-    let json: Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("cannot read the {namespace}/{operation} request: {e}"))?;
+    let unreadable = |e: &dyn std::fmt::Display| -> String {
+        format!("cannot read the {namespace}/{operation} request: {e}")
+    };
+    let json: Value = serde_json::from_slice(payload).map_err(|e| unreadable(&e))?;
+    let pick = |keys: &[&str]| -> Value {
+        Value::Object(
+            keys.iter()
+                .filter_map(|k| json.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect(),
+        )
+    };
     let string = |what: &str| -> std::result::Result<Value, String> {
         match &json {
             Value::String(s) => Ok(json!({ what: s })),
             _ => Err(format!("{namespace}/{operation}: expected a JSON string")),
         }
-    };
-    let pick = |keys: &[&str]| -> Value {
-        Value::Object(
-            keys.iter()
-                .map(|k| (k.to_string(), json.get(*k).cloned().unwrap_or(Value::Null)))
-                .collect::<Map<_, _>>(),
-        )
     };
     let (variant, fields) = match (namespace, operation) {
         ("kubernetes", "get_resource") => (
@@ -322,35 +333,48 @@ pub fn host_request(
                 "field_masks",
             ]),
         ),
-        ("kubernetes", "can_i") => ("KubernetesCanI", json.clone()),
+        // The SDK sends `{subject_access_review, disable_cache}`; the host's request holds the
+        // review as `request`.
+        ("kubernetes", "can_i") => {
+            let review = json
+                .get("subject_access_review")
+                .cloned()
+                .unwrap_or_default();
+            let review = match review {
+                Value::Object(map) => Value::Object(
+                    map.into_iter()
+                        .filter(|(k, _)| {
+                            ["groups", "resource_attributes", "user"].contains(&k.as_str())
+                        })
+                        .collect(),
+                ),
+                other => other,
+            };
+            let mut fields = json!({ "request": review });
+            if let Some(disable_cache) = json.get("disable_cache") {
+                fields["disable_cache"] = disable_cache.clone();
+            }
+            ("KubernetesCanI", fields)
+        }
         ("oci", "v1/manifest_digest") => ("OciManifestDigest", string("image")?),
         ("oci", "v1/oci_manifest") => ("OciManifest", string("image")?),
         ("oci", "v1/oci_manifest_config") => ("OciManifestAndConfig", string("image")?),
         ("net", "v1/dns_lookup_host") => ("DNSLookupHost", string("host")?),
         _ => return Err(format!("unknown operation: {operation}")),
     };
-    Ok(HostRequest {
-        variant: variant.to_string(),
-        fields,
-    })
+    serde_json::from_value(json!({ variant: fields })).map_err(|e| unreadable(&e))
 }
 
 impl HostCapabilities {
     /// The answer to a `kubewarden` host call other than logging.
     pub fn answer(&mut self, namespace: &str, operation: &str, payload: &[u8]) -> HostAnswer {
         let request = host_request(namespace, operation, payload)?;
-        let reads_resources = matches!(
-            request.variant.as_str(),
-            "KubernetesGetResource"
-                | "KubernetesListResourceNamespace"
-                | "KubernetesListResourceAll"
-        );
-        if reads_resources && !self.allow_context_aware {
-            return Err(format!(
-                "Policy has not been granted access to Kubernetes {}/{} resources. The violation has been reported.",
-                request.fields["api_version"].as_str().unwrap_or_default(),
-                request.fields["kind"].as_str().unwrap_or_default(),
-            ));
+        if let Some(resource) = request.resource_read() {
+            if !self.allow_context_aware {
+                return Err(format!(
+                    "Policy has not been granted access to Kubernetes {resource} resources. The violation has been reported."
+                ));
+            }
         }
         match &mut self.replay {
             Some(session) => session.answer(&request),
@@ -366,6 +390,7 @@ impl HostCapabilities {
 mod tests {
     use super::*;
 
+    /// Two exchanges as kwctl 1.36 records them.
     const SESSION: &str = r#"
 - type: Exchange
   request: |
@@ -375,6 +400,7 @@ mod tests {
     name: team-a
     namespace: null
     disable_cache: false
+    field_masks: null
   response:
     type: Success
     payload: '{"metadata":{"name":"team-a"}}'
@@ -382,17 +408,17 @@ mod tests {
   request: |
     !KubernetesCanI
     request:
-      subject_access_review:
-        groups:
-        - dev
-        resource_attributes:
-          group: example.io
-          name: p
-          namespace: team-a
-          resource: profiles
-          verb: use
-        user: alice
-      disable_cache: false
+      groups:
+      - dev
+      resource_attributes:
+        group: example.io
+        name: p
+        namespace: team-a
+        resource: profiles
+        subresource: null
+        verb: use
+        version: null
+      user: alice
     disable_cache: false
   response:
     type: Error
@@ -406,6 +432,7 @@ mod tests {
         .into_bytes()
     }
 
+    /// The SDK's `CanIRequest`, as the guest sends it.
     fn can_i(user: &str) -> Vec<u8> {
         format!(
             r#"{{"subject_access_review":{{"groups":["dev"],"resource_attributes":{{"group":"example.io","name":"p","namespace":"team-a","resource":"profiles","subresource":null,"verb":"use","version":null}},"user":"{user}"}},"disable_cache":false}}"#
@@ -426,11 +453,14 @@ mod tests {
         let answer = host.answer("kubernetes", "get_resource", &get_namespace("team-a"));
         assert_eq!(answer.unwrap(), br#"{"metadata":{"name":"team-a"}}"#);
         let answer = host.answer("kubernetes", "can_i", &can_i("alice"));
-        assert_eq!(answer.unwrap_err(), "the server is on fire");
+        assert_eq!(
+            answer.unwrap_err(),
+            "Callback evaluation failure: the server is on fire"
+        );
         let answer = host.answer("kubernetes", "get_resource", &get_namespace("team-a"));
         assert_eq!(
             answer.unwrap_err(),
-            "the list of recorded responses is empty or has been exhausted"
+            "Callback evaluation failure: the list of recorded responses is empty"
         );
         assert_eq!(host.replay.as_ref().unwrap().replayed(), 3);
     }
@@ -441,18 +471,55 @@ mod tests {
         let err = host
             .answer("kubernetes", "get_resource", &get_namespace("team-b"))
             .unwrap_err();
-        assert!(
-            err.starts_with(
-                "Replay error: unexpected request. Was expecting KubernetesGetResource"
-            ),
-            "{err}"
+        assert_eq!(
+            err,
+            "Callback evaluation failure: Replay error: unexpected request. Was expecting \
+             KubernetesGetResource { api_version: \"v1\", kind: \"Namespace\", name: \"team-a\", \
+             namespace: None, disable_cache: false, field_masks: None }, got KubernetesGetResource \
+             { api_version: \"v1\", kind: \"Namespace\", name: \"team-b\", namespace: None, \
+             disable_cache: false, field_masks: None } instead"
         );
-        assert!(err.contains("team-b"), "{err}");
         // The next call gets the second exchange, as with kwctl.
         let err = host
             .answer("kubernetes", "can_i", &can_i("bob"))
             .unwrap_err();
         assert!(err.contains("unexpected request"), "{err}");
+    }
+
+    #[test]
+    fn every_field_of_the_request_counts() {
+        // A cache that may be skipped is another request, as with kwctl.
+        let mut host = host(SESSION);
+        let payload = String::from_utf8(get_namespace("team-a"))
+            .unwrap()
+            .replace("\"disable_cache\":false", "\"disable_cache\":true");
+        let err = host
+            .answer("kubernetes", "get_resource", payload.as_bytes())
+            .unwrap_err();
+        assert!(err.contains("unexpected request"), "{err}");
+        // A SubjectAccessReview with other groups is another question.
+        let payload = String::from_utf8(can_i("alice"))
+            .unwrap()
+            .replace("[\"dev\"]", "[\"dev\",\"ops\"]");
+        let err = host
+            .answer("kubernetes", "can_i", payload.as_bytes())
+            .unwrap_err();
+        assert!(err.contains("unexpected request"), "{err}");
+    }
+
+    #[test]
+    fn fields_kwctl_leaves_out_are_null() {
+        // kwctl reads an absent optional field as null; so does the runner.
+        let mut host = host(
+            "- type: Exchange\n  request: |\n    !KubernetesGetResource\n    api_version: v1\n    \
+             kind: Namespace\n    name: team-a\n    disable_cache: false\n  response:\n    \
+             type: Success\n    payload: '{}'\n",
+        );
+        assert_eq!(
+            host.answer("kubernetes", "get_resource", &get_namespace("team-a"))
+                .unwrap(),
+            b"{}"
+        );
     }
 
     #[test]
@@ -466,34 +533,17 @@ mod tests {
             err,
             "Policy has not been granted access to Kubernetes v1/Namespace resources. The violation has been reported."
         );
-        // can_i is not a resource read: it is answered.
-        let mut host = host_with_can_i_first();
+        // can_i is not a resource read: it is answered. (A refused call takes no exchange.)
+        let can_i_only = &SESSION[SESSION
+            .find("- type: Exchange\n  request: |\n    !KubernetesCanI")
+            .unwrap()..];
+        let mut host = super::tests::host(can_i_only);
         host.allow_context_aware = false;
         assert_eq!(
-            host.answer("kubernetes", "can_i", &can_i("alice")).unwrap(),
-            br#"{"allowed":true}"#
+            host.answer("kubernetes", "can_i", &can_i("alice"))
+                .unwrap_err(),
+            "Callback evaluation failure: the server is on fire"
         );
-    }
-
-    fn host_with_can_i_first() -> HostCapabilities {
-        // The Kubernetes object spelling of the review, as older hosts record it.
-        host(
-            r#"
-- type: Exchange
-  request:
-    type: KubernetesCanI
-    subject_access_review:
-      apiVersion: authorization.k8s.io/v1
-      kind: SubjectAccessReview
-      metadata: {}
-      spec:
-        groups: [dev]
-        resourceAttributes: {group: example.io, name: p, namespace: team-a, resource: profiles, verb: use}
-        user: alice
-    disable_cache: false
-  response: {type: Success, payload: '{"allowed":true}'}
-"#,
-        )
     }
 
     #[test]
@@ -501,8 +551,12 @@ mod tests {
         let mut host = host(
             r#"
 - type: Exchange
-  request: "!OciManifestAndConfig\nimage: ghcr.io/x/y:1\n"
-  response: {type: Success, payload: '{"config":{}}'}
+  request: |
+    !OciManifestAndConfig
+    image: ghcr.io/x/y:1
+  response:
+    type: Success
+    payload: '{"config":{}}'
 "#,
         );
         assert_eq!(
@@ -518,22 +572,66 @@ mod tests {
     }
 
     #[test]
-    fn malformed_sessions_are_errors() {
+    fn only_kwctls_layout_is_a_session() {
+        // An exchange whose request is this YAML text, as kwctl writes it.
+        let recorded = |text: &str| {
+            let text: String = text.lines().map(|l| format!("    {l}\n")).collect();
+            format!(
+                "- type: Exchange\n  request: |\n{text}  response: {{type: Error, message: x}}\n"
+            )
+        };
+        // An exchange whose request is this YAML value.
+        let value = |request: &str| {
+            format!(
+                "- type: Exchange\n  request: {request}\n  response: {{type: Error, message: x}}\n"
+            )
+        };
         for (text, why) in [
-            ("{}", "expected a list"),
-            ("- request: x\n", "exchange 1"),
+            ("{}".to_string(), "expected a list"),
+            ("- request: x\n".to_string(), "missing field `type`"),
             (
-                "- type: Exchange\n  request: '!KubernetesGetResource\n  {}'\n  response: {type: Maybe}\n",
-                "Success",
+                "- type: Exchange\n  request: '!OciManifest {image: x}'\n  response: {type: Maybe}\n"
+                    .to_string(),
+                "Maybe",
+            ),
+            // The request as a YAML value instead of text: kwctl cannot replay it.
+            (value("!OciManifest {image: x}"), "invalid type"),
+            (value("{type: OciManifest, image: x}"), "invalid type"),
+            // The request's variant in any other spelling than a tag.
+            (recorded("OciManifest: {image: x}"), "expected a YAML tag"),
+            (recorded("type: OciManifest\nimage: x"), "expected a YAML tag"),
+            (recorded("!OciManifest\nimage: x\ndigest: y"), "unknown field `digest`"),
+            (recorded("!KubernetesWatch\nname: x"), "unknown variant"),
+            // The layouts of can_i that kwctl 1.36 panics on.
+            (
+                recorded(
+                    "!KubernetesCanI\nsubject_access_review: {user: a, resource_attributes: \
+                     {resource: r, verb: v}}\ndisable_cache: false",
+                ),
+                "unknown field `subject_access_review`",
             ),
             (
-                "- type: Exchange\n  request: {a: 1, b: 2}\n  response: {type: Error, message: x}\n",
-                "name its type",
+                recorded(
+                    "!KubernetesCanI\nrequest:\n  subject_access_review: {user: a, \
+                     resource_attributes: {resource: r, verb: v}}\n  disable_cache: false\n\
+                     disable_cache: false",
+                ),
+                "unknown field `subject_access_review`",
+            ),
+            (
+                recorded("!KubernetesCanI\nrequest:\n  spec: {user: a}\ndisable_cache: false"),
+                "unknown field `spec`",
             ),
         ] {
-            let err = ReplaySession::from_yaml(text).unwrap_err();
+            let err = ReplaySession::from_yaml(&text).unwrap_err();
             assert!(err.contains(why), "{text}: {err}");
         }
         assert!(ReplaySession::from_yaml("").unwrap().is_empty());
+        assert!(ReplaySession::from_yaml("[]").unwrap().is_empty());
+        let kwctls = recorded(
+            "!KubernetesCanI\nrequest:\n  groups: null\n  resource_attributes: {resource: r, \
+             verb: v}\n  user: a\ndisable_cache: false",
+        );
+        assert_eq!(ReplaySession::from_yaml(&kwctls).unwrap().len(), 1);
     }
 }

@@ -419,6 +419,85 @@ impl security_context_policy::context::ClusterContext for ReplayContext {
     }
 }
 
+/// A `ClusterContext` whose answers the test scripts: for host failures that no recorded session
+/// holds, because kwctl records only what a real host answers (a list of pods whose API call
+/// fails is retried by kwctl's cache until it succeeds, and an answer that is not JSON never
+/// reaches the policy from kwctl). A question left unscripted fails, naming itself.
+#[derive(Default)]
+pub struct ScriptedContext {
+    pub namespace: Option<Result<Value, String>>,
+    pub pods: Option<Result<Vec<Value>, String>>,
+    pub can_i: Option<Result<bool, String>>,
+    pub image_config: Option<Result<Value, String>>,
+    /// How many questions were asked (public only so that `..Default::default()` works).
+    pub calls: std::cell::Cell<usize>,
+}
+
+impl ScriptedContext {
+    /// How many questions were asked.
+    pub fn asked(&self) -> usize {
+        self.calls.get()
+    }
+
+    fn answer<T: Clone>(
+        &self,
+        scripted: &Option<Result<T, String>>,
+        subject: String,
+    ) -> Result<T, security_context_policy::context::ContextError> {
+        self.calls.set(self.calls.get() + 1);
+        match scripted {
+            Some(Ok(value)) => Ok(value.clone()),
+            Some(Err(reason)) => Err(security_context_policy::context::ContextError::new(
+                subject,
+                reason.clone(),
+            )),
+            None => Err(security_context_policy::context::ContextError::new(
+                subject,
+                "not scripted",
+            )),
+        }
+    }
+}
+
+impl security_context_policy::context::ClusterContext for ScriptedContext {
+    fn namespace(
+        &self,
+        name: &str,
+    ) -> Result<Value, security_context_policy::context::ContextError> {
+        self.answer(&self.namespace, format!("namespace \"{name}\""))
+    }
+
+    fn pods_in_namespace(
+        &self,
+        namespace: &str,
+    ) -> Result<Vec<Value>, security_context_policy::context::ContextError> {
+        self.answer(&self.pods, format!("the pods of namespace \"{namespace}\""))
+    }
+
+    fn can_i(
+        &self,
+        review: &security_context_policy::context::AccessReview,
+    ) -> Result<bool, security_context_policy::context::ContextError> {
+        self.answer(
+            &self.can_i,
+            format!(
+                "whether \"{}\" may {} {} \"{}\"",
+                review.user, review.verb, review.resource, review.name
+            ),
+        )
+    }
+
+    fn image_config(
+        &self,
+        image: &str,
+    ) -> Result<Value, security_context_policy::context::ContextError> {
+        self.answer(
+            &self.image_config,
+            format!("the configuration of image \"{image}\""),
+        )
+    }
+}
+
 /// A case through the native evaluator, with its session when it has one.
 pub fn native_validate(case: &Case) -> Value {
     let payload = validation_payload(&case.request, &case.settings);
@@ -477,12 +556,12 @@ pub fn namespace_session(name: &str, labels: &[(&str, &str)]) -> policy_runner::
 
 /// kwctl's recorded request for reading a Namespace.
 pub fn get_namespace_request(name: &str) -> String {
-    format!("!KubernetesGetResource\napi_version: v1\nkind: Namespace\nname: {name}\nnamespace: null\ndisable_cache: false\n")
+    format!("!KubernetesGetResource\napi_version: v1\nkind: Namespace\nname: {name}\nnamespace: null\ndisable_cache: false\nfield_masks: null\n")
 }
 
 /// kwctl's recorded request for listing the Pods of a namespace.
 pub fn list_pods_request(namespace: &str) -> String {
-    format!("!KubernetesListResourceNamespace\napi_version: v1\nkind: Pod\nnamespace: {namespace}\nlabel_selector: null\nfield_selector: null\n")
+    format!("!KubernetesListResourceNamespace\napi_version: v1\nkind: Pod\nnamespace: {namespace}\nlabel_selector: null\nfield_selector: null\nfield_masks: null\n")
 }
 
 /// A session of (request, Ok(payload) | Err(message)) exchanges, written in kwctl's format.
