@@ -5,10 +5,11 @@
 
 SOURCES := $(shell find src -name '*.rs') Cargo.toml $(wildcard Cargo.lock)
 RUNNER := target/debug/policy-runner
-# The real kwctl when installed, this repo's runner (same arguments, same output) otherwise.
-KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(CURDIR)/$(RUNNER))
+# The real kwctl: on PATH, or ../shared/kwctl/kwctl beside this clone; empty when there is none
+# (`make e2e-tests KWCTL=` runs e2e.bats under the runner only).
+KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(wildcard $(abspath $(CURDIR)/../shared/kwctl/kwctl)))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench profile fuzz runner playground serve-playground playground-tests clean
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench profile fuzz runner playground serve-playground playground-tests clean sessions sessions-check
 
 setup:
 	@scripts/setup.sh
@@ -17,8 +18,8 @@ policy.wasm: $(SOURCES)
 	scripts/build-wasm.sh security-context-policy $@
 
 annotated-policy.wasm: policy.wasm metadata.yml README.md
-	@command -v kwctl >/dev/null || { echo "annotated-policy.wasm needs kwctl (https://github.com/kubewarden/kwctl)"; exit 1; }
-	kwctl annotate -m metadata.yml -u README.md -o $@ policy.wasm
+	@test -n "$(KWCTL)" || { echo "annotated-policy.wasm needs kwctl (https://github.com/kubewarden/kwctl)"; exit 1; }
+	"$(KWCTL)" annotate -m metadata.yml -u README.md -o $@ policy.wasm
 
 fmt:
 	cargo fmt --all -- --check
@@ -42,11 +43,45 @@ conformance: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace \
 		--test conformance_wasm --test mutation_properties -- --nocapture
 
-# The real kwctl grants context-aware access (--allow-context-aware) only to what the module's
-# metadata declares, so with kwctl installed the annotated module is the one tested.
-E2E_POLICY := $(if $(shell command -v kwctl 2>/dev/null),annotated-policy.wasm,policy.wasm)
-e2e-tests: setup $(E2E_POLICY) runner
-	KWCTL="$(KWCTL)" POLICY="$(E2E_POLICY)" bats e2e.bats
+# e2e.bats under this repo's runner (policy.wasm), then, whenever there is a real kwctl, under it
+# too: with the module that kwctl annotated (it grants host capabilities only to what the
+# metadata declares), a kubeconfig whose server, on loopback, is never reached (kwctl builds a
+# Kubernetes client even to replay sessions), through scripts/kwctl-offline.sh (so that it does
+# not fetch Sigstore's trust root from the internet). Both runs always run; either failing fails.
+# REQUIRE_REAL_KWCTL=1 (CI) makes a missing kwctl an error.
+E2E_KUBECONFIG := target/e2e/kubeconfig
+e2e-tests: setup policy.wasm runner $(if $(KWCTL),annotated-policy.wasm $(E2E_KUBECONFIG))
+	@status=0; \
+	echo "e2e-tests: e2e.bats under policy-runner"; \
+	KWCTL="$(CURDIR)/$(RUNNER)" POLICY=policy.wasm bats e2e.bats || status=1; \
+	if [ -n "$(KWCTL)" ]; then \
+		echo "e2e-tests: e2e.bats under kwctl ($(KWCTL), $$("$(KWCTL)" --version | head -n1))"; \
+		KWCTL="$(CURDIR)/scripts/kwctl-offline.sh" KWCTL_BIN="$(KWCTL)" \
+			KUBECONFIG="$(CURDIR)/$(E2E_KUBECONFIG)" POLICY=annotated-policy.wasm \
+			bats e2e.bats || status=1; \
+	elif [ -n "$(REQUIRE_REAL_KWCTL)" ]; then \
+		echo "e2e-tests: no kwctl (on PATH or ../shared/kwctl/kwctl), and REQUIRE_REAL_KWCTL is set"; \
+		status=1; \
+	else \
+		echo "e2e-tests: no kwctl (on PATH or ../shared/kwctl/kwctl): e2e.bats ran under the runner only"; \
+	fi; \
+	echo "e2e-tests: end of the e2e.bats runs"; \
+	exit $$status
+
+$(E2E_KUBECONFIG):
+	mkdir -p $(@D)
+	printf '%s\n' 'apiVersion: v1' 'kind: Config' 'clusters:' '  - name: unreachable' \
+		'    cluster: {server: "http://127.0.0.1:9"}' 'contexts:' '  - name: unreachable' \
+		'    context: {cluster: unreachable, user: nobody}' 'current-context: unreachable' \
+		'users:' '  - name: nobody' '    user: {}' >$@
+
+# Re-record the host-capabilities sessions of test_data/sessions/ with the real kwctl, or check
+# that they are what it records (see scripts/record-sessions.sh).
+sessions:
+	KWCTL_BIN="$(KWCTL)" scripts/record-sessions.sh
+
+sessions-check:
+	KWCTL_BIN="$(KWCTL)" scripts/record-sessions.sh --check
 
 # The browser playground (playground/): build it, serve it, test it in headless Chromium.
 playground:

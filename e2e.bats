@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # End-to-end tests of the built artifact, the way Kubewarden runs it. They drive
-# `${KWCTL:-kwctl} run`; where kwctl is not installed, `make e2e-tests` points KWCTL at this
-# repo's waPC host runner (runner/), which takes the same arguments and prints the same
-# AdmissionResponse JSON.
+# `${KWCTL:-kwctl} run`: `make e2e-tests` runs them under this repo's waPC host runner
+# (runner/), which takes the same arguments and prints the same AdmissionResponse JSON, and again
+# under the real kwctl whenever there is one (see the Makefile). The sessions they replay were
+# recorded by that kwctl (scripts/record-sessions.sh).
 
 POLICY="${POLICY:-policy.wasm}"
 
