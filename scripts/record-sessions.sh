@@ -180,7 +180,9 @@ record() {
     python3 tests/apiserver/apiserver.py "${args[@]}" 2>>"$work/apiserver.log" &
     api_pid=$!
     wait_port "$API_PORT"
-    if ! "$kwctl" run --allow-context-aware --sources-path "$work/sources.yml" \
+    # A minute is far more than a run takes; a run that never ends (kwctl's cache retrying a
+    # list the stand-in keeps failing) is an error.
+    if ! timeout 60 "$kwctl" run --allow-context-aware --sources-path "$work/sources.yml" \
         --record-host-capabilities-interactions "$work/raw/$name.yml" \
         --request-path "$request_path" --settings-json "$settings" \
         "$work/annotated-policy.wasm" >"$work/output/$name.json" 2>"$work/output/$name.log"; then

@@ -7,10 +7,31 @@ It serves what kwctl's Kubernetes client asks for when a policy calls the host c
 first. Everything else is a 404 Status, and every request is logged (stderr, or --log FILE),
 so that a new call of the client shows up.
 
-The cluster comes from a fixture (tests/apiserver/cluster.json, described in the README beside
-this file); --scenario NAME lays one of its scenarios over the base cluster. Every answer is
-built from the fixture only, with fixed uids, timestamps and resource versions, so that the
-same run records the same session.
+The cluster comes from a fixture (tests/apiserver/cluster.json); --scenario NAME lays one of its
+scenarios over the base cluster. Every answer is built from the fixture only, with fixed uids,
+timestamps and resource versions, so that the same run records the same session. The fixture:
+
+    {"cluster": {
+       "namespaces": {NAME: {LABEL: VALUE, ...}, ...},
+       "pods": [{"metadata": {"name", "namespace", ...}, "spec": {...}}, ...],
+       "pageSize": N,      # a list page holds at most N items, whatever `limit` asks
+       "grants": [{"users": [...], "groups": [...], "serviceAccounts": ["NS/NAME"],
+                   "verbs", "apiGroups", "resources", "resourceNames", "namespaces": [...],
+                   "reason": "...", "description": "..."}, ...],  # an absent list allows any value
+       "errors": {"namespaces/NAME": STATUS,           # reading that Namespace
+                  "namespaces/NS/pods": STATUS,        # listing the Pods of NS (kwctl's
+                                                       # cache retries it without end)
+                  "subjectaccessreviews/USER": STATUS  # a review about USER
+                                             | {"evaluationError": "..."}}},
+     "scenarios": {NAME: {"description": "...", KEY: VALUE, ...}}}
+
+where STATUS is {"code", "reason", "message", "details"?}, answered as a Kubernetes Status. In a
+scenario, mappings (namespaces, errors) are merged key by key into the base cluster's, and lists
+(pods, grants) replace them.
+
+Lists are served in pages (`limit`, `continue`) in etcd's order (namespace, then name); a watch
+(kwctl's cache watches what it listed) stays open and sees nothing, since the fixture never
+changes.
 
     python3 tests/apiserver/apiserver.py --fixture tests/apiserver/cluster.json \
         --scenario namespace_default_baseline --port 18443 [--log FILE]
