@@ -7,7 +7,8 @@
 #   scripts/record-sessions.sh --check   record into a scratch directory and diff: exit 1 when
 #                                        a committed session is not what kwctl records today
 #
-# It builds policy.wasm (make policy.wasm), annotates it with that kwctl, starts the registries
+# It builds policy.wasm (make policy.wasm; POLICY_WASM=FILE records with that module instead,
+# e.g. one built from another commit), annotates it with that kwctl, starts the registries
 # (127.0.0.1:5000, and 127.0.0.1:5001 refusing anonymous pulls; the ports are part of the image
 # references in test_data/) and pushes tests/registry/images.json into them, then, for each
 # session of the table below, starts the API stand-in with the session's scenario of
@@ -128,8 +129,13 @@ pids+=("$!")
 for port in "${REGISTRY_PORTS[@]}"; do wait_port "$port"; done
 python3 tests/registry/push_images.py tests/registry/images.json >"$work/push.log"
 
-make --no-print-directory policy.wasm >&2
-"$kwctl" annotate -m metadata.yml -u README.md -o "$work/annotated-policy.wasm" policy.wasm
+if [ -n "${POLICY_WASM:-}" ]; then
+    module=$POLICY_WASM
+else
+    make --no-print-directory policy.wasm >&2
+    module=policy.wasm
+fi
+"$kwctl" annotate -m metadata.yml -u README.md -o "$work/annotated-policy.wasm" "$module"
 
 cat >"$work/kubeconfig" <<EOF
 apiVersion: v1
