@@ -1,90 +1,16 @@
-//! The user an image runs as when the manifest sets none: the `User` of its OCI configuration
-//! (a Dockerfile's `USER`), read the way the container runtime and the kubelet read it.
-//!
-//! `User` is `uid`, `uid:gid`, `name`, `name:group` or empty. The runtime reports the part
-//! before `:` as a numeric uid when it parses as one and as a user name otherwise; the kubelet
-//! treats an image that reports neither as root. A name cannot be resolved without the image's
-//! `/etc/passwd`, so the kubelet cannot verify it is non-root and refuses it under
-//! `runAsNonRoot: true`. The group is only known when it is numeric.
+//! The image users of a request, asked of the host only for the containers some rule judges by
+//! their image's `USER`, each distinct image once, in sorted order: the same request always
+//! makes the same host calls, so a recorded session replays. Reading the answer is
+//! `image_config.rs`.
 
 use crate::constraints::image_user::{needs_image_user, OnImageError, ID as IMAGE_USER};
 use crate::constraints::{GroupRule, UserRule};
 use crate::context::ClusterContext;
+use crate::image_config::ImageUser;
 use crate::pod::{Container, Pod};
 use crate::policy::Policy;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageUser {
-    /// The image reference, as the container names it.
-    pub image: String,
-    /// `config.User` verbatim (empty when the image sets none).
-    pub raw: String,
-    /// The numeric uid the runtime will run as; `Some(0)` for an image that sets no user.
-    pub uid: Option<i64>,
-    /// A non-numeric user name, which only the image's `/etc/passwd` can resolve.
-    pub name: Option<String>,
-    /// The numeric group of `uid:gid`; unknown otherwise (the runtime looks it up in the image).
-    pub gid: Option<i64>,
-}
-
-impl ImageUser {
-    /// Reads the user from the image configuration the host answers with
-    /// (`{"manifest": ..., "digest": ..., "config": {"config": {"User": ...}}}`).
-    pub fn from_manifest_and_config(image: &str, answer: &Value) -> Result<ImageUser, String> {
-        let config = answer
-            .get("config")
-            .ok_or("the answer has no image configuration (`config`)")?;
-        if !config.is_object() {
-            return Err("the image configuration (`config`) is not an object".to_string());
-        }
-        // `config.config` (the execution parameters) and `User` are optional in the OCI spec.
-        let user = match config.get("config") {
-            None | Some(Value::Null) => "",
-            Some(Value::Object(exec)) => match exec.get("User") {
-                None | Some(Value::Null) => "",
-                Some(Value::String(user)) => user.as_str(),
-                Some(_) => return Err("`config.config.User` is not a string".to_string()),
-            },
-            Some(_) => return Err("`config.config` is not an object".to_string()),
-        };
-        Ok(ImageUser::parse(image, user))
-    }
-
-    pub fn parse(image: &str, user: &str) -> ImageUser {
-        let (user_part, group_part) = match user.split_once(':') {
-            Some((u, g)) => (u, Some(g)),
-            None => (user, None),
-        };
-        let (uid, name) = if user_part.is_empty() {
-            // No user at all: the kubelet treats it as root.
-            (Some(0), None)
-        } else {
-            match user_part.parse::<i64>() {
-                Ok(uid) => (Some(uid), None),
-                Err(_) => (None, Some(user_part.to_string())),
-            }
-        };
-        ImageUser {
-            image: image.to_string(),
-            raw: user.to_string(),
-            uid,
-            name,
-            gid: group_part.and_then(|g| g.parse::<i64>().ok()),
-        }
-    }
-
-    /// `image "nginx:1.27" (USER "101")`, for messages.
-    pub fn describe(&self) -> String {
-        if self.raw.is_empty() {
-            format!("image \"{}\" (no USER, so root)", self.image)
-        } else {
-            format!("image \"{}\" (USER \"{}\")", self.image, self.raw)
-        }
-    }
-}
 
 /// The image users of one request, each distinct image asked of the host at most once: the
 /// same image in several containers, or in the object before and after mutation, is one lookup.
@@ -120,11 +46,14 @@ impl ImageUsers {
         if pod.is_windows() {
             return outcome;
         }
-        let wanted: Vec<usize> = (0..pod.containers.len())
-            .filter(|&i| needs_lookup(policy, pod, &pod.containers[i]))
-            .collect();
-        for i in wanted {
-            let image = pod.containers[i].image;
+        // Each image once, in sorted order, whatever order the containers list them in.
+        let mut wanted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, container) in pod.containers.iter().enumerate() {
+            if needs_lookup(policy, pod, container) {
+                wanted.entry(container.image).or_default().push(i);
+            }
+        }
+        for (image, containers) in wanted {
             let found = self
                 .looked_up
                 .entry(image.to_string())
@@ -140,26 +69,28 @@ impl ImageUsers {
                         .map(Rc::new)
                 })
                 .clone();
-            let container = &mut pod.containers[i];
-            match found {
-                Ok(user) => container.effective.image_user = Some(user),
-                Err(error) => {
-                    let subject = format!(
-                        "the user of image \"{image}\" (container \"{}\")",
-                        container.name
-                    );
-                    match setting.on_error {
-                        // The request is rejected: asking about more images changes nothing.
-                        OnImageError::Reject => {
-                            outcome.rejection = Some(format!(
-                                "PodSecurity \"{}\" cannot check {subject}, so it rejects the request (imageUser.onError: reject): {error}",
-                                policy.label()
-                            ));
-                            return outcome;
+            for i in containers {
+                let container = &mut pod.containers[i];
+                match &found {
+                    Ok(user) => container.effective.image_user = Some(user.clone()),
+                    Err(error) => {
+                        let subject = format!(
+                            "the user of image \"{image}\" (container \"{}\")",
+                            container.name
+                        );
+                        match setting.on_error {
+                            // The request is rejected: asking about more images changes nothing.
+                            OnImageError::Reject => {
+                                outcome.rejection = Some(format!(
+                                    "PodSecurity \"{}\" cannot check {subject}, so it rejects the request (imageUser.onError: reject): {error}",
+                                    policy.label()
+                                ));
+                                return outcome;
+                            }
+                            OnImageError::Accept => outcome.warnings.push(format!(
+                                "{subject} was not checked (imageUser.onError: accept): {error}"
+                            )),
                         }
-                        OnImageError::Accept => outcome.warnings.push(format!(
-                            "{subject} was not checked (imageUser.onError: accept): {error}"
-                        )),
                     }
                 }
             }
@@ -192,80 +123,7 @@ fn needs_lookup(policy: &Policy, pod: &Pod<'_>, c: &Container<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn user(raw: &str) -> ImageUser {
-        ImageUser::parse("img", raw)
-    }
-
-    #[test]
-    fn every_user_spelling() {
-        assert_eq!(
-            (user("").uid, user("").name, user("").gid),
-            (Some(0), None, None)
-        );
-        assert_eq!((user("1001").uid, user("1001").gid), (Some(1001), None));
-        assert_eq!(
-            (user("1001:2002").uid, user("1001:2002").gid),
-            (Some(1001), Some(2002))
-        );
-        assert_eq!((user("0:0").uid, user("0:0").gid), (Some(0), Some(0)));
-        let named = user("nginx");
-        assert_eq!((named.uid, named.name.as_deref()), (None, Some("nginx")));
-        let named_group = user("app:staff");
-        assert_eq!(
-            (
-                named_group.uid,
-                named_group.name.as_deref(),
-                named_group.gid
-            ),
-            (None, Some("app"), None)
-        );
-        // A numeric user with a named group: the uid is known, the group is not.
-        assert_eq!(
-            (user("1001:staff").uid, user("1001:staff").gid),
-            (Some(1001), None)
-        );
-        // `:1000` names only a group: the user part is empty, so root.
-        assert_eq!(
-            (user(":1000").uid, user(":1000").gid),
-            (Some(0), Some(1000))
-        );
-        assert_eq!(user("root").name.as_deref(), Some("root"));
-    }
-
-    #[test]
-    fn reads_the_host_answer() {
-        let answer = json!({"manifest": {}, "digest": "sha256:x",
-            "config": {"architecture": "amd64", "os": "linux", "config": {"User": "65532:65532"}}});
-        let u = ImageUser::from_manifest_and_config("distroless", &answer).unwrap();
-        assert_eq!(
-            (u.uid, u.gid, u.raw.as_str()),
-            (Some(65532), Some(65532), "65532:65532")
-        );
-        // No execution parameters, or no User: root.
-        for config in [
-            json!({"os": "linux"}),
-            json!({"config": {}}),
-            json!({"config": null}),
-            json!({"config": {"User": null}}),
-        ] {
-            let u = ImageUser::from_manifest_and_config("i", &json!({"config": config})).unwrap();
-            assert_eq!(u.uid, Some(0), "{config}");
-            assert!(u.describe().contains("no USER, so root"));
-        }
-        for bad in [
-            json!({}),
-            json!({"config": "x"}),
-            json!({"config": {"config": []}}),
-            json!({"config": {"config": {"User": 5}}}),
-        ] {
-            assert!(
-                ImageUser::from_manifest_and_config("i", &bad).is_err(),
-                "{bad}"
-            );
-        }
-    }
+    use serde_json::{json, Value};
 
     /// Answers image configurations from a table and counts the questions.
     struct Registry {

@@ -12,6 +12,7 @@ pub mod explain;
 pub mod glob;
 #[cfg(feature = "wapc")]
 pub mod host;
+pub mod image_config;
 pub mod image_user;
 pub mod json_text;
 pub mod level;

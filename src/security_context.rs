@@ -5,7 +5,7 @@
 //! (capabilities, privileged, allowPrivilegeEscalation, readOnlyRootFilesystem, procMount) and some
 //! only on the pod (fsGroup, supplementalGroups, sysctls).
 
-use crate::image_user::ImageUser;
+use crate::image_config::ImageUser;
 use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -145,7 +145,7 @@ pub(crate) const UNSET_ON_BOTH: &str = " (it is set on neither the container nor
 /// ` (from image "x" (USER "0"); the manifest sets none)`, or that it gave no numeric id
 /// either; empty when the manifest decided or the image was not looked up.
 pub(crate) fn image_note(
-    image: Option<&crate::image_user::ImageUser>,
+    image: Option<&crate::image_config::ImageUser>,
     judged: Option<i64>,
 ) -> String {
     match (image, judged) {

@@ -102,7 +102,7 @@ pub fn needs_image_user(pod: &Pod<'_>, c: &Container<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image_user::ImageUser;
+    use crate::image_config::ImageUser;
     use crate::policy::Policy;
     use crate::settings::Settings;
     use serde_json::{json, Value};
