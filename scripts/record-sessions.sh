@@ -40,7 +40,7 @@ EXEMPTED='{"imageUser":{},"runAsUser":{"rule":"MustRunAs","ranges":[{"min":65532
 SESSIONS=(
     "empty|A privileged pod judged at privileged: no host call is made|pod_privileged.json|{\"level\":\"privileged\"}|-"
     "no_host_calls|A pod that sets runAsUser itself: imageUser looks up no image|pod_restricted_compliant.json|{\"imageUser\":{}}|-"
-    "image_users_storefront|The image configurations of Deployment shop/storefront, one exchange per distinct image (pause is a multi-platform index: the host picks linux/amd64)|deployment_image_users.json|{\"imageUser\":{}}|-"
+    "image_users_storefront|The image configurations of Deployment shop/storefront, one exchange per distinct image, in sorted order (pause is a multi-platform index: the host picks linux/amd64)|deployment_image_users.json|{\"imageUser\":{}}|-"
     "image_users_storefront_exempted|The image configurations shop/storefront needs when its nginx and node-exporter images are exempted: pause and distroless only|deployment_image_users.json|$EXEMPTED|-"
     "image_user_unauthorized|The private registry (127.0.0.1:5001) refuses the host's anonymous pull of the billing image|pod_image_user_private_registry.json|{\"imageUser\":{}}|-"
     "image_user_malformed|An image whose configuration blob is a JSON string, not an image configuration|pod_image_user_malformed_config.json|{\"imageUser\":{}}|-"
