@@ -7,6 +7,7 @@
 //! host. A question the context cannot answer rejects the request, naming what failed.
 
 use crate::context::{ClusterContext, ContextError, NoContext};
+pub use crate::decision::{Decision, Outcome};
 use crate::image_user::ImageUsers;
 use crate::json_text;
 use crate::namespace::{self, LabelError, NamespacePolicy};
@@ -310,53 +311,6 @@ pub fn compiled_policy(settings: &str) -> Result<Rc<Policy>, String> {
     let policy = Rc::new(Policy::new(Settings::for_evaluation(settings.as_bytes())?));
     COMPILED.set(Some((settings.to_string(), Rc::clone(&policy))));
     Ok(policy)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Accept {
-        warnings: Vec<String>,
-        /// The object with defaults set, when `mutate: true` set any.
-        mutated: Option<Value>,
-    },
-    Reject {
-        message: String,
-        warnings: Vec<String>,
-    },
-}
-
-/// A decision and the annotations it asks the API server to record in the audit log (Pod
-/// Security Admission's `audit-violations`, for instance).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub decision: Decision,
-    pub audit_annotations: BTreeMap<String, String>,
-}
-
-impl From<Decision> for Outcome {
-    fn from(decision: Decision) -> Outcome {
-        Outcome {
-            decision,
-            audit_annotations: BTreeMap::new(),
-        }
-    }
-}
-
-impl Decision {
-    /// Accepted, with nothing to say.
-    pub fn accept() -> Decision {
-        Decision::Accept {
-            warnings: Vec::new(),
-            mutated: None,
-        }
-    }
-
-    fn reject(message: String) -> Decision {
-        Decision::Reject {
-            message,
-            warnings: Vec::new(),
-        }
-    }
 }
 
 /// Decides on a raw `validate` payload without a cluster to ask (see `validate_with`).

@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod checks;
 pub mod constraints;
 pub mod context;
+pub mod decision;
 pub mod explain;
 pub mod glob;
 #[cfg(feature = "wapc")]
@@ -35,7 +36,8 @@ pub use wapc_entry::{validate, validate_settings};
 /// The waPC entry points Kubewarden calls.
 #[cfg(feature = "wapc")]
 mod wapc_entry {
-    use crate::admission::{self, Decision, Outcome};
+    use crate::admission;
+    use crate::decision::{Decision, Outcome};
     use crate::host::WapcContext;
     use crate::settings;
     use kubewarden_policy_sdk::response::ValidationResponse;

@@ -5,8 +5,8 @@
 //! else the pod's service account, may `use` the profile; the first granted profile that accepts
 //! the workload admits it. Nothing is asked on the accepted path.
 
-use crate::admission::{Decision, Outcome};
 use crate::context::{AccessReview, ClusterContext};
+use crate::decision::{Decision, Outcome};
 use crate::policy::{Policy, Profile};
 use crate::scope::AdmissionScope;
 use std::fmt;

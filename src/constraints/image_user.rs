@@ -5,7 +5,7 @@
 //! Pod Security Standards and then never starts (`CreateContainerConfigError`); this rule says so
 //! in the admission answer instead.
 //!
-//! The image's user is looked up through the host (see `crate::admission`) only for containers
+//! The image's user is looked up through the host (see `crate::image_user`) only for containers
 //! that need it; this function judges what was found. A container whose image user could not
 //! be read is not judged here: the lookup failure itself rejects or warns (`onError`).
 
