@@ -750,26 +750,49 @@ fn decide_namespace(
 
 /// PSA's warnings for existing pods that a new enforce level rejects: pods with the same
 /// reasons are counted under the lexically first one's name, at most
-/// `NAMESPACE_MAX_PODS_TO_CHECK` pods are checked, and the warnings are sorted.
+/// `NAMESPACE_MAX_PODS_TO_CHECK` pods are checked, chosen as PSA chooses them
+/// (`checked_pods_order`), and the warnings are sorted.
 fn existing_pod_warnings(
     policy: &Policy,
     namespace: &str,
     enforce: &namespace::LevelVersion,
     pods: &[Value],
 ) -> Vec<String> {
+    // Exemptions by namespace, runtime class and service account apply to existing pods too;
+    // there is no requesting user.
+    let read: Vec<(&Value, Result<Pod<'_>, String>)> = pods
+        .iter()
+        .filter_map(|value| match read_pod(WorkloadKind::Pod, value) {
+            Ok(Some(pod)) => Some((value, Ok(pod))),
+            Ok(None) => None,
+            Err(e) => Some((value, Err(e.to_string()))),
+        })
+        .collect();
+    // PSA leaves out pods its exemptions (by runtime class) take out of every check, before it
+    // counts them; so do pods wholly exempted here.
+    let candidates: Vec<&(&Value, Result<Pod<'_>, String>)> = read
+        .iter()
+        .filter(|(_, pod)| {
+            pod.as_ref().map_or(true, |pod| {
+                !policy
+                    .in_scope(&AdmissionScope::new("", &[], namespace, pod))
+                    .exempts_every_rule()
+            })
+        })
+        .collect();
+    let order = checked_pods_order(candidates.iter().map(|(value, _)| *value));
+    let total = order.len();
+    let checked = &order[..total.min(NAMESPACE_MAX_PODS_TO_CHECK)];
     // reason -> (first pod name, count), in first-seen order.
     let mut by_reason: Vec<(String, String, usize)> = Vec::new();
-    let checked = &pods[..pods.len().min(NAMESPACE_MAX_PODS_TO_CHECK)];
-    for pod in checked {
-        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
-        let reason = match read_pod(WorkloadKind::Pod, pod) {
-            // Exemptions by namespace, runtime class and service account apply to existing
-            // pods too; there is no requesting user.
-            Ok(Some(pod)) => policy
-                .in_scope(&AdmissionScope::new("", &[], namespace, &pod))
-                .rejection_reasons(&pod)
+    for &i in checked {
+        let (value, pod) = candidates[i];
+        let name = pod_name(value);
+        let reason = match pod {
+            Ok(pod) => policy
+                .in_scope(&AdmissionScope::new("", &[], namespace, pod))
+                .rejection_reasons(pod)
                 .join(", "),
-            Ok(None) => continue,
             Err(e) => format!("cannot be evaluated: {e}"),
         };
         if reason.is_empty() {
@@ -786,11 +809,11 @@ fn existing_pod_warnings(
         }
     }
     let mut warnings = Vec::new();
-    if checked.len() < pods.len() {
+    if checked.len() < total {
         warnings.push(format!(
             "new PodSecurity enforce level only checked against the first {} of {} existing pods",
             checked.len(),
-            pods.len()
+            total
         ));
     }
     if !by_reason.is_empty() {
@@ -809,6 +832,41 @@ fn existing_pod_warnings(
     pod_warnings.sort_unstable();
     warnings.extend(pod_warnings);
     warnings
+}
+
+fn pod_name(pod: &Value) -> &str {
+    pod["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// The order PSA checks existing pods in (indexes into `pods`): the first pod of each
+/// controller and every pod without one, then the controllers' other pods. PSA takes pods in
+/// its informer's order, which is a hash order; they are sorted by name first, so that the
+/// same namespace always gives the same pods to check, whatever order the host lists them in.
+pub fn checked_pods_order<'a>(pods: impl IntoIterator<Item = &'a Value>) -> Vec<usize> {
+    let pods: Vec<&Value> = pods.into_iter().collect();
+    let mut by_name: Vec<usize> = (0..pods.len()).collect();
+    // Names are unique in a namespace; the index keeps the order total when they are not.
+    by_name.sort_by(|&a, &b| pod_name(pods[a]).cmp(pod_name(pods[b])).then(a.cmp(&b)));
+    let mut seen_controllers = std::collections::HashSet::new();
+    let (mut first, mut replicas) = (Vec::with_capacity(pods.len()), Vec::new());
+    for i in by_name {
+        match controller_uid(pods[i]) {
+            Some(uid) if !seen_controllers.insert(uid) => replicas.push(i),
+            _ => first.push(i),
+        }
+    }
+    first.extend(replicas);
+    first
+}
+
+/// The UID of the pod's controller: its owner reference with `controller: true`, as
+/// `metav1.GetControllerOf` finds it.
+fn controller_uid(pod: &Value) -> Option<&str> {
+    pod["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|owner| owner["controller"] == Value::Bool(true))
+        .map(|owner| owner["uid"].as_str().unwrap_or_default())
 }
 
 /// The request's object with every applicable default set, whatever the decision; `None` when

@@ -352,6 +352,13 @@ impl Policy {
             .any(|e| e.covers_container(container.name, container.image))
     }
 
+    /// Whether applying exemptions take the whole workload out of every enforced rule (PSA's
+    /// exempt runtime class, say): there is nothing left to check.
+    pub fn exempts_every_rule(&self) -> bool {
+        !self.enforce.rules.is_empty()
+            && self.enforce.rules.iter().all(|r| self.exempts_workload(r))
+    }
+
     /// Whether the enforced level or a constraint applies `rule` to this workload at all.
     pub fn enforces(&self, rule: &str) -> bool {
         self.planned(rule)

@@ -423,6 +423,141 @@ fn at_most_3000_existing_pods_are_checked() {
     );
 }
 
+/// An existing pod of team-a: privileged, or with the host network when `host_network`; owned by
+/// the controller with `controller_uid` when there is one.
+fn existing_pod(name: &str, controller_uid: Option<&str>, host_network: bool) -> Value {
+    let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "team-a"},
+        "spec": {"containers": [{"name": "c", "image": "x"}]}});
+    if host_network {
+        pod["spec"]["hostNetwork"] = json!(true);
+    } else {
+        pod["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+    }
+    if let Some(uid) = controller_uid {
+        pod["metadata"]["ownerReferences"] = json!([
+            // A non-controller owner first: only the controller counts.
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "not-a-controller"},
+            {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": uid,
+             "controller": true}]);
+    }
+    pod
+}
+
+/// The namespace update's warnings with `pods` listed by the host in that order.
+fn tightening_warnings(pods: Vec<Value>, settings: Value) -> Vec<String> {
+    let context = support::ScriptedContext {
+        pods: Some(Ok(pods)),
+        ..Default::default()
+    };
+    let outcome = run(
+        &request("namespace_enforce_tightened.json"),
+        settings,
+        &context,
+    );
+    assert_eq!(context.asked(), 1);
+    warnings(&outcome).to_vec()
+}
+
+#[test]
+fn one_pod_per_controller_is_checked_first_whatever_order_the_host_lists_pods_in() {
+    // 3000 privileged pods of one DaemonSet, named to sort first, and two standalone pods
+    // after them: checked in name order alone, the standalone pods would be the two left out.
+    let mut pods: Vec<Value> = (0..3000)
+        .map(|i| existing_pod(&format!("agent-{i:04}"), Some("ds-uid"), false))
+        .collect();
+    pods.push(existing_pod("z-hostnet", None, true));
+    let mut debug = existing_pod("z-debug", None, false);
+    debug["spec"]["hostPID"] = json!(true);
+    pods.push(debug);
+    let expected = [
+        "new PodSecurity enforce level only checked against the first 3000 of 3002 existing pods",
+        "existing pods in namespace \"team-a\" violate the new PodSecurity enforce level \"baseline:latest\"",
+        // One agent pod first, the two standalone pods, then 2997 more agent pods.
+        "agent-0000 (and 2997 other pods): privileged",
+        "z-debug: host namespaces, privileged",
+        "z-hostnet: host namespaces",
+    ];
+    let settings = json!({"namespaceLabels": true});
+    assert_eq!(
+        tightening_warnings(pods.clone(), settings.clone()),
+        expected
+    );
+    // The host's order is a hash order: reversed, interleaved, the same warnings.
+    let mut reversed = pods.clone();
+    reversed.reverse();
+    assert_eq!(tightening_warnings(reversed, settings.clone()), expected);
+    let stride: Vec<Value> = (0..pods.len())
+        .map(|i| pods[(i * 7919) % pods.len()].clone())
+        .collect();
+    assert_eq!(tightening_warnings(stride, settings), expected);
+}
+
+#[test]
+fn the_checked_order_is_psa_s_first_per_controller_then_the_rest() {
+    let pods = [
+        existing_pod("web-b", Some("rs-1"), false),
+        existing_pod("solo", None, false),
+        existing_pod("db-1", Some("sts-1"), false),
+        existing_pod("web-a", Some("rs-1"), false),
+        existing_pod("db-0", Some("sts-1"), false),
+        existing_pod("web-c", Some("rs-1"), false),
+    ];
+    let order = security_context_policy::admission::checked_pods_order(&pods);
+    let names: Vec<&str> = order
+        .iter()
+        .map(|&i| pods[i]["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["db-0", "solo", "web-a", "db-1", "web-b", "web-c"]);
+}
+
+#[test]
+fn wholly_exempted_pods_are_not_counted_as_psa_leaves_out_exempt_runtime_classes() {
+    let baseline_checks = [
+        "appArmorProfile",
+        "capabilities_baseline",
+        "hostNamespaces",
+        "hostPathVolumes",
+        "hostPorts",
+        "hostProbesAndHostLifecycle",
+        "privileged",
+        "procMount",
+        "seLinuxOptions",
+        "seccompProfile_baseline",
+        "sysctls",
+        "windowsHostProcess",
+    ];
+    let mut pods: Vec<Value> = (0..2999)
+        .map(|i| existing_pod(&format!("agent-{i:04}"), Some("ds-uid"), false))
+        .collect();
+    for i in 0..2 {
+        let mut sandboxed = existing_pod(&format!("sandboxed-{i}"), None, false);
+        sandboxed["spec"]["runtimeClassName"] = json!("gvisor");
+        pods.push(sandboxed);
+    }
+    // 3001 pods, two of which every enforced check exempts: 2999 to count, all checked.
+    let exempt = json!({"namespaceLabels": true,
+        "exemptions": [{"checks": baseline_checks, "runtimeClasses": ["gvisor"]}]});
+    assert_eq!(
+        tightening_warnings(pods.clone(), exempt),
+        [
+            "existing pods in namespace \"team-a\" violate the new PodSecurity enforce level \"baseline:latest\"",
+            "agent-0000 (and 2998 other pods): privileged",
+        ]
+    );
+    // Exempted from one check only, they count, and two pods go unchecked.
+    let partly = json!({"namespaceLabels": true,
+        "exemptions": [{"checks": ["privileged"], "runtimeClasses": ["gvisor"]}]});
+    assert_eq!(
+        tightening_warnings(pods, partly),
+        [
+            "new PodSecurity enforce level only checked against the first 3000 of 3001 existing pods",
+            "existing pods in namespace \"team-a\" violate the new PodSecurity enforce level \"baseline:latest\"",
+            "agent-0000 (and 2997 other pods): privileged",
+        ]
+    );
+}
+
 #[test]
 fn pods_that_cannot_be_listed_reject_the_namespace_update() {
     // Scripted, not recorded: kwctl's cache retries a failing list until it succeeds, so no
