@@ -319,6 +319,22 @@ NODE_AGENTS='{"level":"baseline","profiles":[{"name":"node-agents","level":"base
   assert_output_has 'host namespaces (hostNetwork=true, hostPID=true)'
 }
 
+@test "audit scanner: a request without a user is decided like its admission, exemptions by where included" {
+  run kw run --request-path test_data/audit_scanner/daemonset.json --settings-json "$EXEMPT_NODE_EXPORTER" "$POLICY"
+  assert_allowed
+  run kw run --request-path test_data/audit_scanner/deployment.json --settings-json '{"level":"restricted","version":"v1.30"}' "$POLICY"
+  assert_denied
+  assert_output_has 'violates PodSecurity \"restricted:v1.30\": allowPrivilegeEscalation != false'
+}
+
+@test "audit scanner: an exemption by user cannot apply to a request without one, and the rejection says so" {
+  run kw run --request-path test_data/audit_scanner/pod.json \
+    --settings-json '{"level":"baseline","exemptions":[{"checks":["hostNamespaces","hostPathVolumes","hostPorts"],"namespaces":["monitoring"],"usernames":["system:serviceaccount:kube-system:daemon-set-controller"]}]}' "$POLICY"
+  assert_denied
+  assert_output_has 'host namespaces (hostNetwork=true, hostPID=true)'
+  assert_output_has 'so exemptions by user or group cannot apply to it: exemptions[0] (usernames: [\"system:serviceaccount:kube-system:daemon-set-controller\"]) would admit it for a matching user'
+}
+
 @test "profiles: nothing is asked when the base settings accept" {
   run kw run --allow-context-aware --request-path test_data/pod_restricted_compliant.json \
     --replay-host-capabilities-interactions test_data/sessions/empty.yml \

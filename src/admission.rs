@@ -553,7 +553,9 @@ fn decide_workload(
         policy
     };
     // Exemptions that select requests by who asks and where apply to this one when they match.
-    let scoped = policy.in_scope(&request.scope(&pod));
+    let scope = request.scope(&pod);
+    let scoped = policy.in_scope(&scope);
+    let unscoped = policy;
     let policy = &*scoped;
     // The users of the images that some rule must judge (`imageUser`), each image asked once
     // for the request, the mutated object included.
@@ -562,7 +564,10 @@ fn decide_workload(
     if let Some(message) = lookup.rejection {
         return Decision::reject(message).into();
     }
-    let verdict = policy.evaluate(&pod);
+    let mut verdict = policy.evaluate(&pod);
+    if let Some(rejection) = &mut verdict.rejection {
+        rejection.push_str(&requester_exemption_note(unscoped, &scope, &pod).unwrap_or_default());
+    }
     // Pods are immutable where it matters, so only their creation is mutated; controllers'
     // templates can be mutated on every write.
     let may_mutate = policy.mutates()
@@ -614,6 +619,54 @@ fn decide_workload(
         }
     }
     with_warnings(decision(verdict, None, audit_annotations), lookup.warnings)
+}
+
+/// For a rejected request that says nothing of who makes it (Kubewarden's audit scanner sends
+/// existing resources as CREATE requests without `userInfo`): when exemptions by user or group
+/// would have admitted it, had it had a matching user, a note that says so, naming them. The
+/// decision stays what the request itself gets: an exemption by user is about who may create
+/// a workload, which a scan of existing workloads cannot know.
+fn requester_exemption_note(
+    policy: &Policy,
+    scope: &AdmissionScope<'_>,
+    pod: &Pod<'_>,
+) -> Option<String> {
+    if scope.has_requester() || !policy.exemptions().iter().any(|e| e.selects_requester()) {
+        return None;
+    }
+    let assumed = scope.with_any_requester();
+    if policy.in_scope(&assumed).evaluate(pod).rejection.is_some() {
+        return None;
+    }
+    let named: Vec<String> = policy
+        .exemptions()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.selects_requester() && e.selects(&assumed))
+        .map(|(i, e)| {
+            let patterns = |name: &str, globs: &[crate::glob::Glob]| {
+                (!globs.is_empty()).then(|| {
+                    let quoted: Vec<String> = globs
+                        .iter()
+                        .map(|g| format!("\"{}\"", g.as_str()))
+                        .collect();
+                    format!("{name}: [{}]", quoted.join(", "))
+                })
+            };
+            let selectors: Vec<String> = [
+                patterns("usernames", &e.usernames),
+                patterns("groups", &e.groups),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!("exemptions[{i}] ({})", selectors.join(", "))
+        })
+        .collect();
+    Some(format!(
+        "; the request names no user (userInfo), as the audit scanner's requests for existing resources do, so exemptions by user or group cannot apply to it: {} would admit it for a matching user",
+        named.join(", ")
+    ))
 }
 
 /// The rejection of a workload the policy cannot judge: its object cannot be read, or what the

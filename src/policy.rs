@@ -352,6 +352,11 @@ impl Policy {
             .any(|e| e.covers_container(container.name, container.image))
     }
 
+    /// The settings' exemptions, in settings order.
+    pub fn exemptions(&self) -> &[Exemption] {
+        &self.settings.exemptions
+    }
+
     /// Whether applying exemptions take the whole workload out of every enforced rule (PSA's
     /// exempt runtime class, say): there is nothing left to check.
     pub fn exempts_every_rule(&self) -> bool {

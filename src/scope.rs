@@ -19,6 +19,10 @@ pub struct AdmissionScope<'a> {
     pub runtime_class: Option<&'a str>,
     /// The pod's service account, `default` when it names none.
     pub service_account: &'a str,
+    /// Whether `usernames` and `groups` selectors match whatever they name: the question "would
+    /// an exemption by user or group have admitted this request, had it had a user?", asked
+    /// of a request without one (the audit scanner's, an existing pod's).
+    pub any_requester: bool,
 }
 
 impl<'a> AdmissionScope<'a> {
@@ -34,6 +38,22 @@ impl<'a> AdmissionScope<'a> {
             namespace,
             runtime_class: pod.runtime_class_name,
             service_account: pod.service_account_name.unwrap_or(DEFAULT_SERVICE_ACCOUNT),
+            any_requester: false,
+        }
+    }
+
+    /// Whether the request says who makes it: a user name or a group. The API server always
+    /// does; Kubewarden's audit scanner, which sends existing resources as CREATE requests
+    /// without `userInfo`, does not.
+    pub fn has_requester(&self) -> bool {
+        !self.username.is_empty() || !self.groups.is_empty()
+    }
+
+    /// This scope with every `usernames` and `groups` selector matching (see `any_requester`).
+    pub fn with_any_requester(self) -> AdmissionScope<'a> {
+        AdmissionScope {
+            any_requester: true,
+            ..self
         }
     }
 

@@ -118,6 +118,11 @@ impl Exemption {
     }
 
     /// Whether the exemption names any who or where selector, i.e. depends on the request.
+    /// Whether it selects requests by who makes them (`usernames` or `groups`).
+    pub fn selects_requester(&self) -> bool {
+        !(self.usernames.is_empty() && self.groups.is_empty())
+    }
+
     pub fn has_selectors(&self) -> bool {
         !(self.usernames.is_empty()
             && self.groups.is_empty()
@@ -131,8 +136,11 @@ impl Exemption {
         let any = |patterns: &[Glob], value: &str| patterns.iter().any(|g| g.matches(value));
         // No user (an existing pod, an anonymous request) matches no username pattern, `*` included.
         (self.usernames.is_empty()
+            || scope.any_requester
             || (!scope.username.is_empty() && any(&self.usernames, scope.username)))
-            && (self.groups.is_empty() || scope.groups.iter().any(|g| any(&self.groups, g)))
+            && (self.groups.is_empty()
+                || scope.any_requester
+                || scope.groups.iter().any(|g| any(&self.groups, g)))
             && (self.namespaces.is_empty() || any(&self.namespaces, scope.namespace))
             && (self.runtime_classes.is_empty()
                 || scope
@@ -514,6 +522,7 @@ mod who_and_where_tests {
             namespace: "team-a",
             runtime_class,
             service_account: "builder",
+            any_requester: false,
         }
     }
 
