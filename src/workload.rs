@@ -35,6 +35,11 @@ const KINDS: &[(&str, &str, WorkloadKind)] = &[
 ];
 
 impl WorkloadKind {
+    /// Every supported kind.
+    pub fn all() -> impl Iterator<Item = WorkloadKind> {
+        KINDS.iter().map(|(_, _, kind)| *kind)
+    }
+
     /// The kind for an API group and kind name; other kinds carry no pod this policy reads.
     pub fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
         KINDS

@@ -10,6 +10,7 @@ mod support;
 
 use security_context_policy::admission::validate_with;
 use security_context_policy::context::NoContext;
+use security_context_policy::workload::WorkloadKind;
 use serde_json::{json, Value};
 use support::{outcome_json, validation_payload, ReplayContext, ScriptedContext};
 
@@ -110,18 +111,10 @@ fn every_kind_has_a_request_in_the_scanner_s_shape() {
     }
     // Every kind the policy judges, and Namespaces (namespaceLabels).
     let kinds: Vec<&str> = SCANNED.iter().map(|(k, _)| *k).collect();
-    for kind in [
-        "Pod",
-        "Deployment",
-        "ReplicaSet",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "ReplicationController",
-        "PodTemplate",
-        "Namespace",
-    ] {
+    for kind in WorkloadKind::all()
+        .map(WorkloadKind::name)
+        .chain(["Namespace"])
+    {
         assert!(kinds.contains(&kind), "{kind}");
     }
 }

@@ -513,20 +513,13 @@ fn the_checked_order_is_psa_s_first_per_controller_then_the_rest() {
 
 #[test]
 fn wholly_exempted_pods_are_not_counted_as_psa_leaves_out_exempt_runtime_classes() {
-    let baseline_checks = [
-        "appArmorProfile",
-        "capabilities_baseline",
-        "hostNamespaces",
-        "hostPathVolumes",
-        "hostPorts",
-        "hostProbesAndHostLifecycle",
-        "privileged",
-        "procMount",
-        "seLinuxOptions",
-        "seccompProfile_baseline",
-        "sysctls",
-        "windowsHostProcess",
-    ];
+    let baseline_checks: Vec<&str> = security_context_policy::checks::registry::resolve(
+        security_context_policy::level::Level::Baseline,
+        security_context_policy::level::NEWEST_KNOWN_MINOR,
+    )
+    .iter()
+    .map(|check| check.id)
+    .collect();
     let mut pods: Vec<Value> = (0..2999)
         .map(|i| existing_pod(&format!("agent-{i:04}"), Some("ds-uid"), false))
         .collect();
