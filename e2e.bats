@@ -319,6 +319,23 @@ NODE_AGENTS='{"level":"baseline","profiles":[{"name":"node-agents","level":"base
   assert_output_has 'host namespaces (hostNetwork=true, hostPID=true)'
 }
 
+@test "exemptions: a value exempted in one container, and only that value" {
+  run kw run --request-path test_data/replicaset_added_capability.json \
+    --settings-json '{"exemptions":[{"checks":["capabilities_restricted"],"containers":["web"],"values":{"capabilities.add":["NET_ADMIN"]}}]}' "$POLICY"
+  assert_allowed
+  run kw run --request-path test_data/replicaset_added_capability.json \
+    --settings-json '{"exemptions":[{"checks":["capabilities_restricted"],"containers":["web"],"values":{"capabilities.add":["NET_RAW"]}}]}' "$POLICY"
+  assert_denied
+  assert_output_has 'unrestricted capabilities (container \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)'
+}
+
+@test "exemptions: an exempted value of a field only the pod sets cannot select containers" {
+  run kw run --request-path test_data/replicaset_added_capability.json \
+    --settings-json '{"exemptions":[{"checks":["sysctls"],"containers":["web"],"values":{"sysctls":["kernel.msgmax"]}}]}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'exemptions[0].values.sysctls: the pod sets sysctls, not a container'
+}
+
 @test "audit scanner: a request without a user is decided like its admission, exemptions by where included" {
   run kw run --request-path test_data/audit_scanner/daemonset.json --settings-json "$EXEMPT_NODE_EXPORTER" "$POLICY"
   assert_allowed

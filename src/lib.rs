@@ -28,6 +28,7 @@ pub mod scope;
 pub mod security_context;
 pub mod settings;
 pub mod sparse_object;
+pub mod value_exemption;
 pub mod workload;
 
 #[cfg(feature = "wapc")]

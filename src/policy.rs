@@ -12,6 +12,7 @@ use crate::namespace::{LevelVersion, NamespacePolicy};
 use crate::pod::{Container, Pod};
 use crate::scope::AdmissionScope;
 use crate::settings::{read_profiles, Exemption, ProfileSettings, Settings, WarnLevel};
+use crate::value_exemption;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
@@ -332,13 +333,18 @@ impl Policy {
         self.enforce.rules.iter().find(|r| r.id == rule)
     }
 
-    /// The exemptions naming `planned` that apply here.
-    fn applying<'a>(&'a self, planned: &'a PlannedRule) -> impl Iterator<Item = &'a Exemption> {
+    /// The exemptions naming `planned` that apply here, whole checks and values alike.
+    fn applying_any<'a>(&'a self, planned: &'a PlannedRule) -> impl Iterator<Item = &'a Exemption> {
         planned
             .exemptions
             .iter()
             .filter(|&&i| self.applies[i])
             .map(|&i| &self.settings.exemptions[i])
+    }
+
+    /// The exemptions that take `planned` out of containers or the workload here.
+    fn applying<'a>(&'a self, planned: &'a PlannedRule) -> impl Iterator<Item = &'a Exemption> {
+        self.applying_any(planned).filter(|e| !e.exempts_values())
     }
 
     /// Whether an applying exemption takes the whole workload out of `planned`.
@@ -395,7 +401,31 @@ impl Policy {
                     .collect();
                 &filtered
             };
-            let input = CheckInput { pod, containers };
+            // Exempted values are masked in a copy of the pod that this rule alone sees.
+            let value_exemptions: Vec<&dyn value_exemption::ValueExemption> = if applying {
+                self.applying_any(planned)
+                    .filter(|e| e.exempts_values())
+                    .map(|e| e as &dyn value_exemption::ValueExemption)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let masked;
+            let masked_containers: Vec<&Container>;
+            let input = if value_exemptions.is_empty() {
+                CheckInput { pod, containers }
+            } else {
+                let (pod, positions) = value_exemption::masked(pod, containers, &value_exemptions);
+                masked = pod;
+                masked_containers = positions
+                    .into_iter()
+                    .filter_map(|i| masked.containers.get(i))
+                    .collect();
+                CheckInput {
+                    pod: &masked,
+                    containers: &masked_containers,
+                }
+            };
             let violation = match planned.rule {
                 Rule::Check(check) => check(&input),
                 Rule::Constraint(constraint) => constraint(&input, &self.settings.constraints),

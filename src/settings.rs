@@ -9,10 +9,12 @@ use crate::glob::Glob;
 use crate::json_text::{from_bytes, read_fields, Fields};
 use crate::level::{Level, Version};
 use crate::scope::AdmissionScope;
+use crate::value_exemption::{self, ValueExemption};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -106,9 +108,32 @@ pub struct Exemption {
     /// The pod's service account, as `namespace/name`.
     #[serde(default)]
     pub service_accounts: Vec<Glob>,
+    /// Field → values: only these values of that field are exempt, in the selected containers
+    /// (see `value_exemption`); the checks still judge everything else.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<String>>,
+}
+
+impl ValueExemption for Exemption {
+    fn values(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.values
+    }
+
+    fn whole_workload(&self) -> bool {
+        Exemption::whole_workload(self)
+    }
+
+    fn covers_container(&self, name: &str, image: &str) -> bool {
+        Exemption::covers_container(self, name, image)
+    }
 }
 
 impl Exemption {
+    /// Whether it exempts values (`values`) rather than whole checks.
+    pub fn exempts_values(&self) -> bool {
+        !self.values.is_empty()
+    }
+
     pub fn whole_workload(&self) -> bool {
         self.images.is_empty() && self.containers.is_empty()
     }
@@ -117,12 +142,12 @@ impl Exemption {
         self.containers.iter().any(|c| c == name) || self.images.iter().any(|g| g.matches(image))
     }
 
-    /// Whether the exemption names any who or where selector, i.e. depends on the request.
     /// Whether it selects requests by who makes them (`usernames` or `groups`).
     pub fn selects_requester(&self) -> bool {
         !(self.usernames.is_empty() && self.groups.is_empty())
     }
 
+    /// Whether the exemption names any who or where selector, i.e. depends on the request.
     pub fn has_selectors(&self) -> bool {
         !(self.usernames.is_empty()
             && self.groups.is_empty()
@@ -311,6 +336,8 @@ impl Settings {
                     ));
                 }
             }
+            value_exemption::validate(exemption)
+                .map_err(|e| format!("invalid settings: exemptions[{i}].{e}"))?;
             if exemption.containers.iter().any(|c| c.is_empty()) {
                 return Err(format!(
                     "invalid settings: exemptions[{i}].containers has an empty name"

@@ -361,6 +361,23 @@ spec:
     }
 
     #[test]
+    fn value_exemptions_relax_one_value_in_the_selected_container() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: vpn}\nspec:\n  containers:\n  - name: tunnel\n    image: vpn\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n  - name: web\n    image: web\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n";
+        let exempt = "level: baseline\nexemptions:\n- checks: [capabilities_baseline]\n  containers: [tunnel]\n  values: {capabilities.add: [NET_ADMIN]}\n";
+        let report = evaluate_report(pod, exempt);
+        assert_eq!(report.settings_error, None);
+        assert_eq!(
+            report.results[0].violations,
+            ["non-default capabilities (container \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)"]
+        );
+        let report = evaluate_report(pod, "level: baseline");
+        assert_eq!(
+            report.results[0].violations,
+            ["non-default capabilities (containers \"tunnel\", \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)"]
+        );
+    }
+
+    #[test]
     fn errors_are_reported_next_to_their_input() {
         let report = evaluate_report(DEPLOYMENT, "level: strict");
         assert!(report.settings_error.unwrap().contains("unknown level"));
