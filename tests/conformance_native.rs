@@ -71,3 +71,36 @@ fn sparse_reading_decides_as_the_whole_object() {
     println!("sparse reading: {compared} decisions equal to the whole object's");
     assert_eq!(compared, 4537 * 2 * 2 * 2);
 }
+
+/// Upstream's generated v1.38 fixtures equal its v1.37 ones (kubernetes/kubernetes#141985; the
+/// fixtures here stop at v1.37): every v1.37 fixture pinned to v1.38 gets the v1.37 decision.
+#[test]
+fn v1_38_decides_as_v1_37() {
+    use security_context_policy::admission::{validate, Decision};
+    use serde_json::json;
+    let Some(dir) = support::conformance_dir() else {
+        eprintln!("skipped: conformance fixtures not found (set PSA_CONFORMANCE_DIR)");
+        return;
+    };
+    let mut compared = 0;
+    for fixture in support::load_fixtures(&dir) {
+        if fixture.version != "v1.37" {
+            continue;
+        }
+        let request = support::pod_request(&fixture.pod);
+        let decide = |version: &str| {
+            let settings = json!({"level": fixture.level, "version": version});
+            match validate(&support::validation_payload(&request, &settings)) {
+                Decision::Accept { .. } => None,
+                Decision::Reject { message, .. } => {
+                    Some(message.replacen(&format!(":{version}\""), ":VERSION\"", 1))
+                }
+            }
+        };
+        let v1_37 = decide("v1.37");
+        assert_eq!(v1_37.is_none(), fixture.expect_allow, "{}", fixture.path);
+        assert_eq!(decide("v1.38"), v1_37, "{}", fixture.path);
+        compared += 1;
+    }
+    assert!(compared > 100, "only {compared} v1.37 fixtures");
+}
