@@ -4,20 +4,13 @@ mod support;
 
 use security_context_policy::admission::{validate, Decision};
 use serde_json::{json, Value};
-use support::{request, validation_payload};
-
-fn deployment(spec: Value) -> Value {
-    request(
-        "apps",
-        "v1",
-        "Deployment",
-        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-               "spec": {"template": {"metadata": {}, "spec": spec}}}),
-    )
-}
+use support::validation_payload;
 
 fn decide(spec: Value, settings: Value) -> Decision {
-    validate(&validation_payload(&deployment(spec), &settings))
+    validate(&validation_payload(
+        &support::deployment_of_spec(spec),
+        &settings,
+    ))
 }
 
 /// A pod spec that satisfies restricted:latest.
@@ -132,7 +125,7 @@ fn a_rejection_carries_no_duplicate_warnings() {
 #[test]
 fn warnings_reach_the_response() {
     let payload = validation_payload(
-        &deployment(json!({"containers": [{"name": "app", "image": "x"}]})),
+        &support::deployment_of_spec(json!({"containers": [{"name": "app", "image": "x"}]})),
         &json!({"level": "privileged", "warn": {"level": "baseline"}}),
     );
     let answer: Value =
@@ -143,7 +136,9 @@ fn warnings_reach_the_response() {
         "{answer}"
     );
     let payload = validation_payload(
-        &deployment(json!({"hostNetwork": true, "containers": [{"name": "app", "image": "x"}]})),
+        &support::deployment_of_spec(
+            json!({"hostNetwork": true, "containers": [{"name": "app", "image": "x"}]}),
+        ),
         &json!({"level": "privileged", "warn": {"level": "baseline"}}),
     );
     let answer: Value =

@@ -5,21 +5,14 @@ mod support;
 
 use security_context_policy::admission::{validate, Decision};
 use serde_json::{json, Value};
-use support::{request, validation_payload};
-
-fn deployment(spec: Value) -> Value {
-    request(
-        "apps",
-        "v1",
-        "Deployment",
-        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-               "spec": {"template": {"metadata": {}, "spec": spec}}}),
-    )
-}
+use support::validation_payload;
 
 /// `None` when accepted, the message when rejected.
 fn rejection(spec: Value, settings: Value) -> Option<String> {
-    match validate(&validation_payload(&deployment(spec), &settings)) {
+    match validate(&validation_payload(
+        &support::deployment_of_spec(spec),
+        &settings,
+    )) {
         Decision::Accept { .. } => None,
         Decision::Reject { message, .. } => Some(message),
     }

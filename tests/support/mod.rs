@@ -61,6 +61,17 @@ pub fn pod_request(pod: &Value) -> Value {
     request("", "v1", "Pod", pod.clone())
 }
 
+/// A Deployment `d` whose pod template has this spec.
+pub fn deployment_of_spec(spec: Value) -> Value {
+    request(
+        "apps",
+        "v1",
+        "Deployment",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"template": {"metadata": {}, "spec": spec}}}),
+    )
+}
+
 /// The pod as the template of a Deployment.
 pub fn deployment_request(pod: &Value) -> Value {
     let name = pod["metadata"]["name"].clone();
