@@ -36,6 +36,11 @@ pub enum ContainerKind {
 impl ContainerKind {
     /// The pod-spec field that lists containers of this kind.
     pub fn field(self) -> &'static str {
+        self.field_name()
+    }
+
+    /// `field`, usable in constants.
+    pub const fn field_name(self) -> &'static str {
         match self {
             ContainerKind::Init => "initContainers",
             ContainerKind::Regular => "containers",

@@ -354,8 +354,7 @@ impl Policy {
 
     /// Whether an applying exemption takes this container out of `planned`.
     fn exempts_container(&self, planned: &PlannedRule, container: &Container<'_>) -> bool {
-        self.applying(planned)
-            .any(|e| e.covers_container(container.name, container.image))
+        self.applying(planned).any(|e| e.covers(container))
     }
 
     /// The settings' exemptions, in settings order.

@@ -8,6 +8,7 @@ use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
 use crate::json_text::{from_bytes, read_fields, Fields};
 use crate::level::{Level, Version};
+use crate::pod::{Container, ContainerKind};
 use crate::scope::AdmissionScope;
 use crate::value_exemption::{self, ValueExemption};
 use serde::Deserialize;
@@ -69,6 +70,13 @@ pub const BASE_KEYS: &[&str] = &[
     "namespaceLabels",
 ];
 
+/// What `containerKinds` may name: the pod-spec fields that list containers.
+const CONTAINER_KINDS: &[&str] = &[
+    ContainerKind::Regular.field_name(),
+    ContainerKind::Init.field_name(),
+    ContainerKind::Ephemeral.field_name(),
+];
+
 /// A PodSecurityPolicy, translated into constraint keys (see `pod_security_policy`).
 const PSP_KEY: &str = "podSecurityPolicy";
 
@@ -108,6 +116,11 @@ pub struct Exemption {
     /// The pod's service account, as `namespace/name`.
     #[serde(default)]
     pub service_accounts: Vec<Glob>,
+    /// The kinds of container it selects, by the pod-spec field that lists them
+    /// (`containers`, `initContainers`, `ephemeralContainers`); with neither `images` nor
+    /// `containers`, every container of those kinds.
+    #[serde(default)]
+    pub container_kinds: Vec<String>,
     /// Field → values: only these values of that field are exempt, in the selected containers
     /// (see `value_exemption`); the checks still judge everything else.
     #[serde(default)]
@@ -123,8 +136,8 @@ impl ValueExemption for Exemption {
         Exemption::whole_workload(self)
     }
 
-    fn covers_container(&self, name: &str, image: &str) -> bool {
-        Exemption::covers_container(self, name, image)
+    fn selects_container(&self, container: &Container<'_>) -> bool {
+        self.covers(container)
     }
 }
 
@@ -134,12 +147,28 @@ impl Exemption {
         !self.values.is_empty()
     }
 
+    /// Whether it selects the whole workload, the pod's own fields included: no `images`,
+    /// `containers` or `containerKinds`.
     pub fn whole_workload(&self) -> bool {
-        self.images.is_empty() && self.containers.is_empty()
+        self.images.is_empty() && self.containers.is_empty() && self.container_kinds.is_empty()
     }
 
+    /// Whether it names this container, or its image.
     pub fn covers_container(&self, name: &str, image: &str) -> bool {
         self.containers.iter().any(|c| c == name) || self.images.iter().any(|g| g.matches(image))
+    }
+
+    /// Whether it selects this container: by name or image when it names either, and by kind
+    /// when it names kinds.
+    pub fn covers(&self, container: &Container<'_>) -> bool {
+        let named = (self.images.is_empty() && self.containers.is_empty())
+            || self.covers_container(container.name, container.image);
+        named
+            && (self.container_kinds.is_empty()
+                || self
+                    .container_kinds
+                    .iter()
+                    .any(|k| k == container.kind.field()))
     }
 
     /// Whether it selects requests by who makes them (`usernames` or `groups`).
@@ -335,6 +364,16 @@ impl Settings {
                         known_check_ids().join(", ")
                     ));
                 }
+            }
+            if let Some(kind) = exemption
+                .container_kinds
+                .iter()
+                .find(|k| !CONTAINER_KINDS.contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "invalid settings: exemptions[{i}].containerKinds: unknown kind \"{kind}\"; expected {}",
+                    CONTAINER_KINDS.join(", ")
+                ));
             }
             value_exemption::validate(exemption)
                 .map_err(|e| format!("invalid settings: exemptions[{i}].{e}"))?;

@@ -24,7 +24,7 @@ pub trait ValueExemption {
     /// Whether it selects the whole workload (no `images`, no `containers`).
     fn whole_workload(&self) -> bool;
     /// Whether it selects this container.
-    fn covers_container(&self, name: &str, image: &str) -> bool;
+    fn selects_container(&self, container: &Container<'_>) -> bool;
 }
 
 /// The fields a value can be exempted in: the name in `values`, and what it masks.
@@ -106,9 +106,7 @@ pub fn masked<'a>(
     let mut pod = pod.clone();
     for &exemption in exemptions {
         for container in &mut pod.containers {
-            if exemption.whole_workload()
-                || exemption.covers_container(container.name, container.image)
-            {
+            if exemption.whole_workload() || exemption.selects_container(container) {
                 mask_container(container, exemption);
             }
         }

@@ -237,3 +237,41 @@ fn settings_that_cannot_work_are_refused() {
         assert!(error_message.contains(error), "{error_message}");
     }
 }
+
+#[test]
+fn container_kinds_narrow_what_an_exemption_selects() {
+    let spec = json!({
+        "initContainers": [{"name": "setup", "image": "tools", "securityContext": {"privileged": true}}],
+        "containers": [{"name": "app", "image": "tools", "securityContext": {"privileged": true}}]});
+    // By kind alone: the init container only.
+    let init_only = json!({"checks": ["privileged"], "containerKinds": ["initContainers"]});
+    assert_eq!(
+        rejection(spec.clone(), baseline_with(init_only)).unwrap(),
+        "violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set securityContext.privileged=true)"
+    );
+    // By image and kind: the same image in a regular container is not selected.
+    let image_and_kind = json!({"checks": ["privileged"], "images": ["tools"],
+        "containerKinds": ["containers"]});
+    assert_eq!(
+        rejection(spec.clone(), baseline_with(image_and_kind)).unwrap(),
+        "violates PodSecurity \"baseline:latest\": privileged (container \"setup\" must not set securityContext.privileged=true)"
+    );
+    // A pod-level check is not exempted by an exemption that selects containers by kind.
+    let mut host = spec.clone();
+    host["hostNetwork"] = json!(true);
+    let kinds = json!({"checks": ["privileged", "hostNamespaces"],
+        "containerKinds": ["containers", "initContainers"]});
+    assert_eq!(
+        rejection(host, baseline_with(kinds)).unwrap(),
+        "violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)"
+    );
+    // An unknown kind is refused.
+    let error = security_context_policy::settings::Settings::from_json(
+        br#"{"exemptions": [{"checks": ["privileged"], "containerKinds": ["sidecars"]}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error.contains("exemptions[0].containerKinds: unknown kind \"sidecars\""),
+        "{error}"
+    );
+}
