@@ -16,6 +16,7 @@ pub mod host;
 pub mod image_config;
 pub mod image_user;
 pub mod json_text;
+pub mod kyverno_policy;
 pub mod level;
 pub mod mutation;
 pub mod namespace;

@@ -79,6 +79,10 @@ const CONTAINER_KINDS: &[&str] = &[
 
 /// A PodSecurityPolicy, translated into constraint keys (see `pod_security_policy`).
 const PSP_KEY: &str = "podSecurityPolicy";
+/// A Kyverno podSecurity policy, translated into base keys (see `kyverno_policy`).
+const KYVERNO_KEY: &str = "kyvernoPolicy";
+/// Kyverno PolicyExceptions to it.
+const KYVERNO_EXCEPTIONS_KEY: &str = "kyvernoPolicyExceptions";
 
 /// A level and version whose violations are reported (warn, audit) rather than enforced.
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -264,6 +268,8 @@ impl Settings {
         let mut base = Vec::new();
         let mut rest = Vec::new();
         let mut psp = None;
+        let mut kyverno = None;
+        let mut kyverno_exceptions = None;
         for (i, (key, text)) in fields.iter().enumerate() {
             // JSON does not forbid a key given twice; settings that say two things are refused.
             if fields[..i].iter().any(|(k, _)| k == key) {
@@ -278,9 +284,15 @@ impl Settings {
                 rest.push((Cow::Borrowed(key.as_ref()), *text));
             } else if key == PSP_KEY {
                 psp = Some(*text).filter(|text| text.get() != "null");
+            } else if key == KYVERNO_KEY {
+                kyverno = Some(*text).filter(|text| text.get() != "null");
+            } else if key == KYVERNO_EXCEPTIONS_KEY {
+                kyverno_exceptions = Some(*text).filter(|text| text.get() != "null");
             } else {
                 let mut valid: Vec<&str> = BASE_KEYS.to_vec();
                 valid.push(PSP_KEY);
+                valid.push(KYVERNO_KEY);
+                valid.push(KYVERNO_EXCEPTIONS_KEY);
                 valid.push(skipped);
                 valid.extend(constraints::KEYS);
                 return Err(format!(
@@ -319,8 +331,46 @@ impl Settings {
             }
             rest.push((Cow::Borrowed(key.as_str()), &**text));
         }
-        let base: BaseSettings =
-            read_fields(base.into_iter()).map_err(|e| format!("invalid settings: {e}"))?;
+        // A Kyverno policy becomes base keys; exemptions written directly come first.
+        let kyverno_translated = translate_kyverno(kyverno, kyverno_exceptions)?;
+        let mut merged_exemptions = None;
+        for (key, text) in &kyverno_translated {
+            match base.iter().position(|(k, _)| k == key) {
+                Some(at) if key == "exemptions" => {
+                    let mut own: Vec<Value> = serde_json::from_str(base[at].1.get())
+                        .map_err(|e| format!("invalid settings: exemptions: {e}"))?;
+                    let theirs: Vec<Value> = serde_json::from_str(text.get())
+                        .map_err(|e| format!("invalid settings: kyvernoPolicy: {e}"))?;
+                    own.extend(theirs);
+                    merged_exemptions = Some(
+                        serde_json::value::to_raw_value(&own)
+                            .map_err(|e| format!("invalid settings: {e}"))?,
+                    );
+                    base.remove(at);
+                }
+                Some(_) => {
+                    return Err(format!(
+                        "invalid settings: `{key}` is set both directly and by kyvernoPolicy; set it in one place"
+                    ))
+                }
+                None => base.push((Cow::Borrowed(key.as_str()), &**text)),
+            }
+        }
+        if let Some(text) = &merged_exemptions {
+            base.push((Cow::Borrowed("exemptions"), &**text));
+        }
+        let base: BaseSettings = read_fields(base.into_iter()).map_err(|e| {
+            let e = format!("invalid settings: {e}");
+            if kyverno.is_some() {
+                e.replacen(
+                    "invalid settings: ",
+                    "invalid settings: kyvernoPolicy (as native settings): ",
+                    1,
+                )
+            } else {
+                e
+            }
+        })?;
         let mut constraints: Constraints = read_fields(rest.into_iter())
             .map_err(|e| psp_context(psp.is_some(), format!("invalid settings: {e}")))?;
         constraints
@@ -395,6 +445,42 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `kyvernoPolicy` (and its exceptions) as base keys and their text.
+fn translate_kyverno(
+    policy: Option<&RawValue>,
+    exceptions: Option<&RawValue>,
+) -> Result<Vec<(String, Box<RawValue>)>, String> {
+    let read = |text: &RawValue, key: &str| -> Result<Value, String> {
+        serde_json::from_str(text.get()).map_err(|e| {
+            let e = crate::json_text::message(&e);
+            format!("invalid settings: {key}: {e}")
+        })
+    };
+    // An empty list of exceptions is none.
+    let exceptions = exceptions.filter(|text| text.get().trim() != "[]");
+    let Some(policy) = policy else {
+        if exceptions.is_some() {
+            return Err(format!(
+                "invalid settings: {KYVERNO_EXCEPTIONS_KEY} needs {KYVERNO_KEY}, the policy they are exceptions to"
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    let policy = read(policy, KYVERNO_KEY)?;
+    let exceptions = exceptions
+        .map(|e| read(e, KYVERNO_EXCEPTIONS_KEY))
+        .transpose()?;
+    crate::kyverno_policy::translate(&policy, exceptions.as_ref())
+        .map_err(|e| format!("invalid settings: {e}"))?
+        .into_iter()
+        .map(|(key, value)| {
+            let text = serde_json::value::to_raw_value(&value)
+                .map_err(|e| format!("invalid settings: kyvernoPolicy: {e}"))?;
+            Ok((key, text))
+        })
+        .collect()
 }
 
 /// Errors found after translation name native keys; say where they came from.

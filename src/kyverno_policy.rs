@@ -1,0 +1,667 @@
+//! `kyvernoPolicy` in the settings: a Kyverno `ClusterPolicy` or `Policy` (`kyverno.io/v1`)
+//! whose rule validates `podSecurity`, the whole object or just the `podSecurity` block, and
+//! `kyvernoPolicyExceptions`, Kyverno `PolicyException`s (`kyverno.io/v2`) with `podSecurity`
+//! entries. Translated once, when settings load, into the native settings that decide the
+//! same: the level and version, exemptions (by check, by image, by container kind, by value),
+//! who and where selectors, and `audit` for a rule that only audits.
+//!
+//! What has no native equivalent is refused by name, never dropped: other rule types, matches
+//! on labels, names or roles, preconditions, restricted fields whose values cannot be
+//! exempted one by one.
+
+use crate::checks::registry;
+use serde_json::{json, Map, Value};
+
+/// Kyverno's control names (its `pkg/pss/utils`), and the Pod Security Admission checks each
+/// one covers.
+pub const CONTROLS: &[(&str, &[&str])] = &[
+    (
+        "Capabilities",
+        &["capabilities_baseline", "capabilities_restricted"],
+    ),
+    (
+        "Seccomp",
+        &["seccompProfile_baseline", "seccompProfile_restricted"],
+    ),
+    ("Privileged Containers", &["privileged"]),
+    ("Host Ports", &["hostPorts"]),
+    ("/proc Mount Type", &["procMount", "procMount_restricted"]),
+    ("HostProcess", &["windowsHostProcess"]),
+    ("SELinux", &["seLinuxOptions"]),
+    ("Host Namespaces", &["hostNamespaces"]),
+    ("HostPath Volumes", &["hostPathVolumes"]),
+    ("Sysctls", &["sysctls"]),
+    ("AppArmor", &["appArmorProfile"]),
+    ("Privilege Escalation", &["allowPrivilegeEscalation"]),
+    ("Running as Non-root", &["runAsNonRoot"]),
+    ("Running as Non-root user", &["runAsUser"]),
+    ("Volume Types", &["restrictedVolumes"]),
+    (
+        "Host Probes / Lifecycle Hooks",
+        &["hostProbesAndHostLifecycle"],
+    ),
+];
+
+/// `restrictedField` paths below a container, and the native value field each one is.
+const CONTAINER_FIELDS: &[(&str, &str)] = &[
+    ("securityContext.capabilities.add", "capabilities.add"),
+    ("ports[*].hostPort", "hostPorts"),
+    ("securityContext.procMount", "procMount"),
+    ("securityContext.seccompProfile.type", "seccompProfile.type"),
+    (
+        "securityContext.appArmorProfile.type",
+        "appArmorProfile.type",
+    ),
+    ("securityContext.seLinuxOptions.type", "seLinuxOptions.type"),
+];
+
+/// `restrictedField` paths of the pod itself, and their native value fields.
+const POD_FIELDS: &[(&str, &str)] = &[
+    (
+        "spec.securityContext.seccompProfile.type",
+        "seccompProfile.type",
+    ),
+    (
+        "spec.securityContext.appArmorProfile.type",
+        "appArmorProfile.type",
+    ),
+    (
+        "spec.securityContext.seLinuxOptions.type",
+        "seLinuxOptions.type",
+    ),
+    ("spec.securityContext.sysctls[*].name", "sysctls"),
+    ("spec.volumes[*].hostPath.path", "hostPath.path"),
+];
+
+/// Boolean container fields whose only violating value is `true`: exempting `"true"` in some
+/// containers is exempting the check there.
+const CONTAINER_FLAGS: &[(&str, &str)] = &[
+    ("securityContext.privileged", "privileged"),
+    (
+        "securityContext.windowsOptions.hostProcess",
+        "windowsHostProcess",
+    ),
+];
+
+/// The container lists a restricted field can start with, and the `containerKinds` each is.
+const CONTAINER_LISTS: &[(&str, &str)] = &[
+    ("spec.containers[*].", "containers"),
+    ("spec.initContainers[*].", "initContainers"),
+    ("spec.ephemeralContainers[*].", "ephemeralContainers"),
+];
+
+/// Fields of a ClusterPolicy's spec that change nothing this policy decides.
+const HARMLESS_SPEC_FIELDS: &[&str] = &[
+    "background",
+    "failurePolicy",
+    "webhookTimeoutSeconds",
+    "admission",
+    "schemaValidation",
+    "emitWarning",
+    "useServerSideApply",
+    "applyRules",
+];
+
+/// The kinds a `podSecurity` rule may match: every kind that carries a pod (Kyverno's autogen
+/// turns a Pod rule into rules for the controllers).
+const POD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+    "PodTemplate",
+];
+
+/// The native settings keys a Kyverno policy translates to (`level`, `version`, `audit`,
+/// `exemptions`), with their values.
+pub fn translate(
+    policy: &Value,
+    exceptions: Option<&Value>,
+) -> Result<Vec<(String, Value)>, String> {
+    let object = policy.as_object().ok_or(
+        "kyvernoPolicy: expected a Kyverno ClusterPolicy, Policy or podSecurity block (an object)",
+    )?;
+    let PodSecurityRule {
+        pod_security,
+        audit,
+        mut exemptions,
+        name,
+    } = if object.contains_key("level") {
+        PodSecurityRule {
+            pod_security: object,
+            audit: false,
+            exemptions: Vec::new(),
+            name: None,
+        }
+    } else {
+        whole_policy(object)?
+    };
+    let level = pod_security
+        .get("level")
+        .and_then(Value::as_str)
+        .ok_or("kyvernoPolicy: podSecurity.level must be privileged, baseline or restricted")?;
+    let version = match pod_security.get("version") {
+        None | Some(Value::Null) => "latest",
+        Some(Value::String(v)) => v,
+        Some(_) => return Err("kyvernoPolicy: podSecurity.version must be a string".into()),
+    };
+    for key in pod_security.keys() {
+        if !["level", "version", "exclude"].contains(&key.as_str()) {
+            return Err(format!(
+                "kyvernoPolicy: podSecurity.{key} cannot be translated"
+            ));
+        }
+    }
+    for (i, entry) in list(pod_security.get("exclude"), "podSecurity.exclude")?
+        .iter()
+        .enumerate()
+    {
+        exemptions.push(
+            pod_security_exclusion(entry, &Map::new())
+                .map_err(|e| format!("kyvernoPolicy: podSecurity.exclude[{i}]: {e}"))?,
+        );
+    }
+    if let Some(exceptions) = exceptions {
+        exemptions.extend(policy_exceptions(exceptions, name.as_deref())?);
+    }
+    let mut keys = Vec::new();
+    if audit {
+        // Admit, and report what the level finds: PSA's audit mode.
+        keys.push(("level".to_string(), json!("privileged")));
+        keys.push((
+            "audit".to_string(),
+            json!({"level": level, "version": version}),
+        ));
+    } else {
+        keys.push(("level".to_string(), json!(level)));
+        keys.push(("version".to_string(), json!(version)));
+    }
+    if !exemptions.is_empty() {
+        keys.push(("exemptions".to_string(), Value::Array(exemptions)));
+    }
+    Ok(keys)
+}
+
+fn list<'v>(value: Option<&'v Value>, what: &str) -> Result<&'v [Value], String> {
+    match value {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(format!("kyvernoPolicy: {what} must be a list")),
+    }
+}
+
+/// What a whole ClusterPolicy or Policy says: its one `podSecurity` rule's block, whether it
+/// only audits, the exemptions its `exclude` makes, and the policy's name.
+struct PodSecurityRule<'v> {
+    pod_security: &'v Map<String, Value>,
+    audit: bool,
+    exemptions: Vec<Value>,
+    name: Option<String>,
+}
+
+/// A whole ClusterPolicy or Policy.
+fn whole_policy(object: &Map<String, Value>) -> Result<PodSecurityRule<'_>, String> {
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !["ClusterPolicy", "Policy"].contains(&kind) || !api_version.starts_with("kyverno.io/") {
+        return Err(format!(
+            "kyvernoPolicy: expected a kyverno.io ClusterPolicy or Policy, or a podSecurity block, got kind \"{kind}\" of \"{api_version}\""
+        ));
+    }
+    let name = object
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let spec = object
+        .get("spec")
+        .and_then(Value::as_object)
+        .ok_or("kyvernoPolicy: spec must be an object")?;
+    let mut audit = false;
+    for (key, value) in spec {
+        match key.as_str() {
+            "rules" => {}
+            "validationFailureAction" => audit = is_audit(value, "spec.validationFailureAction")?,
+            other if HARMLESS_SPEC_FIELDS.contains(&other) => {}
+            other => return Err(format!("kyvernoPolicy: spec.{other} cannot be translated")),
+        }
+    }
+    let rules = list(spec.get("rules"), "spec.rules")?;
+    let mut found = None;
+    for (i, rule) in rules.iter().enumerate() {
+        let rule = rule
+            .as_object()
+            .ok_or(format!("kyvernoPolicy: spec.rules[{i}] must be an object"))?;
+        let rule_name = rule.get("name").and_then(Value::as_str).unwrap_or_default();
+        let at = format!("spec.rules[{i}] (\"{rule_name}\")");
+        let Some(validate) = rule.get("validate").and_then(Value::as_object) else {
+            let kind = ["mutate", "generate", "verifyImages"]
+                .into_iter()
+                .find(|k| rule.contains_key(*k))
+                .unwrap_or("without validate");
+            return Err(format!(
+                "kyvernoPolicy: {at} is a {kind} rule; only validate.podSecurity rules can be translated"
+            ));
+        };
+        let Some(pod_security) = validate.get("podSecurity").and_then(Value::as_object) else {
+            return Err(format!(
+                "kyvernoPolicy: {at} validates without podSecurity; only validate.podSecurity rules can be translated"
+            ));
+        };
+        if found.is_some() {
+            return Err(format!(
+                "kyvernoPolicy: {at} is a second podSecurity rule; translate one rule per policy"
+            ));
+        }
+        for (key, value) in validate {
+            match key.as_str() {
+                "podSecurity" | "message" | "allowExistingViolations" => {}
+                "failureAction" => {
+                    audit = is_audit(value, &format!("{at}.validate.failureAction"))?
+                }
+                other => {
+                    return Err(format!(
+                        "kyvernoPolicy: {at}.validate.{other} cannot be translated"
+                    ))
+                }
+            }
+        }
+        for key in rule.keys() {
+            if ![
+                "name",
+                "match",
+                "exclude",
+                "validate",
+                "skipBackgroundRequests",
+            ]
+            .contains(&key.as_str())
+            {
+                return Err(format!("kyvernoPolicy: {at}.{key} cannot be translated"));
+            }
+        }
+        if let Some(matched) = rule.get("match") {
+            check_match(matched).map_err(|e| format!("kyvernoPolicy: {at}.match{e}"))?;
+        }
+        let exemptions = match rule.get("exclude") {
+            Some(exclude) => {
+                rule_exclusions(exclude).map_err(|e| format!("kyvernoPolicy: {at}.exclude{e}"))?
+            }
+            None => Vec::new(),
+        };
+        found = Some((pod_security, exemptions));
+    }
+    let (pod_security, exemptions) = found.ok_or("kyvernoPolicy: no rule validates podSecurity")?;
+    Ok(PodSecurityRule {
+        pod_security,
+        audit,
+        exemptions,
+        name,
+    })
+}
+
+fn is_audit(value: &Value, at: &str) -> Result<bool, String> {
+    match value.as_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("audit") => Ok(true),
+        Some("enforce") => Ok(false),
+        _ => Err(format!("kyvernoPolicy: {at} must be Audit or Enforce")),
+    }
+}
+
+/// One Kyverno resource filter (`resources`, `subjects`, ...).
+type Filter<'v> = &'v Map<String, Value>;
+
+/// The filters of a `match` or `exclude`, and whether all must match (`all`) or any (`any`).
+struct Filters<'v> {
+    items: Vec<Filter<'v>>,
+    all: bool,
+}
+
+/// The filters of a `match` or `exclude`: `any` and `all` lists, or one legacy filter.
+fn filters(block: &Value) -> Result<Filters<'_>, String> {
+    let block = block.as_object().ok_or(": must be an object")?;
+    if block.contains_key("any") || block.contains_key("all") {
+        if let Some(other) = block.keys().find(|k| !["any", "all"].contains(&k.as_str())) {
+            return Err(format!(".{other} cannot be translated"));
+        }
+        if block.contains_key("any") && block.contains_key("all") {
+            return Err(": any and all together cannot be translated".into());
+        }
+        let (key, all) = if block.contains_key("all") {
+            ("all", true)
+        } else {
+            ("any", false)
+        };
+        let items = block[key]
+            .as_array()
+            .ok_or(format!(".{key} must be a list"))?
+            .iter()
+            .map(|f| {
+                f.as_object()
+                    .ok_or(format!(".{key}: every filter must be an object"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Filters { items, all })
+    } else {
+        Ok(Filters {
+            items: vec![block],
+            all: true,
+        })
+    }
+}
+
+/// A rule's `match`: only the pod-bearing kinds, which the policy's deployment rules already
+/// choose. Anything narrower belongs to the ClusterAdmissionPolicy's selectors.
+fn check_match(matched: &Value) -> Result<(), String> {
+    let items = filters(matched)?.items;
+    for (i, filter) in items.iter().enumerate() {
+        for (key, value) in *filter {
+            if key != "resources" {
+                return Err(format!(
+                    "[{i}].{key} cannot be translated: choose whom the policy applies to with exemptions, or the ClusterAdmissionPolicy's selectors"
+                ));
+            }
+            let resources = value
+                .as_object()
+                .ok_or(format!("[{i}].resources must be an object"))?;
+            for (field, value) in resources {
+                match field.as_str() {
+                    "kinds" => {
+                        for kind in value.as_array().into_iter().flatten() {
+                            let kind = kind.as_str().unwrap_or_default();
+                            let bare = kind.rsplit('/').next().unwrap_or(kind);
+                            if !POD_KINDS.contains(&bare) {
+                                return Err(format!(
+                                    "[{i}].resources.kinds: \"{kind}\" carries no pod; podSecurity judges {}",
+                                    POD_KINDS.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                    "operations" => {}
+                    other => {
+                        return Err(format!(
+                            "[{i}].resources.{other} cannot be translated: use the ClusterAdmissionPolicy's namespaceSelector or objectSelector"
+                        ))
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A rule's `exclude`: each filter an exemption of every check for what it selects.
+fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
+    let Filters { items, all } = filters(exclude)?;
+    let mut selectors = Vec::new();
+    for (i, filter) in items.iter().enumerate() {
+        selectors.push(who_and_where(filter).map_err(|e| format!("[{i}]{e}"))?);
+    }
+    let every_check: Vec<&str> = registry::known_ids();
+    let exemption = |selectors: Map<String, Value>| {
+        let mut exemption = selectors;
+        exemption.insert("checks".into(), json!(every_check));
+        Value::Object(exemption)
+    };
+    if all {
+        // Every filter must match: one exemption with all their selectors.
+        let mut merged = Map::new();
+        for s in selectors {
+            for (key, value) in s {
+                if merged.contains_key(&key) {
+                    return Err(format!(
+                        ": two filters of all both select by {key}, which cannot be translated"
+                    ));
+                }
+                merged.insert(key, value);
+            }
+        }
+        Ok(vec![exemption(merged)])
+    } else {
+        Ok(selectors.into_iter().map(exemption).collect())
+    }
+}
+
+/// The native who and where selectors of one Kyverno filter: `resources.namespaces` and
+/// `subjects` (users, groups, service accounts as the user name the API server gives them).
+fn who_and_where(filter: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+    let mut selectors = Map::new();
+    let mut usernames = Vec::new();
+    let mut groups = Vec::new();
+    for (key, value) in filter {
+        match key.as_str() {
+            "resources" => {
+                let resources = value.as_object().ok_or(".resources must be an object")?;
+                for (field, value) in resources {
+                    match field.as_str() {
+                        "namespaces" => {
+                            selectors.insert("namespaces".into(), value.clone());
+                        }
+                        "kinds" => {}
+                        other => {
+                            return Err(format!(
+                                ".resources.{other} cannot be translated: exemptions select by namespace, user, group and service account"
+                            ))
+                        }
+                    }
+                }
+            }
+            "subjects" => {
+                for (j, subject) in value.as_array().into_iter().flatten().enumerate() {
+                    let kind = subject["kind"].as_str().unwrap_or_default();
+                    let name = subject["name"].as_str().unwrap_or_default();
+                    match kind {
+                        "User" => usernames.push(json!(name)),
+                        "Group" => groups.push(json!(name)),
+                        "ServiceAccount" => {
+                            let namespace = subject["namespace"].as_str().unwrap_or_default();
+                            usernames.push(json!(format!("system:serviceaccount:{namespace}:{name}")))
+                        }
+                        other => {
+                            return Err(format!(".subjects[{j}]: unknown kind \"{other}\""))
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(format!(
+                    ".{other} cannot be translated: exemptions select by namespace, user, group and service account"
+                ))
+            }
+        }
+    }
+    if !usernames.is_empty() && !groups.is_empty() {
+        // Native selectors must all match; Kyverno's subjects match any one.
+        return Err(".subjects mixes users and groups, which cannot be translated into one exemption; split them into two filters of any".into());
+    }
+    if !usernames.is_empty() {
+        selectors.insert("usernames".into(), Value::Array(usernames));
+    }
+    if !groups.is_empty() {
+        selectors.insert("groups".into(), Value::Array(groups));
+    }
+    if selectors.is_empty() {
+        return Err(": a filter that selects nothing cannot be translated".into());
+    }
+    Ok(selectors)
+}
+
+/// One `podSecurity.exclude` entry as a native exemption, narrowed by `selectors`.
+fn pod_security_exclusion(entry: &Value, selectors: &Map<String, Value>) -> Result<Value, String> {
+    let entry = entry.as_object().ok_or("must be an object")?;
+    for key in entry.keys() {
+        if !["controlName", "images", "restrictedField", "values"].contains(&key.as_str()) {
+            return Err(format!("{key} cannot be translated"));
+        }
+    }
+    let control = entry
+        .get("controlName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let checks = CONTROLS
+        .iter()
+        .find(|(name, _)| *name == control)
+        .map(|(_, checks)| *checks)
+        .ok_or_else(|| {
+            let known: Vec<String> = CONTROLS.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+            format!(
+                "unknown controlName \"{control}\"; Kyverno's controls are {}",
+                known.join(", ")
+            )
+        })?;
+    let mut exemption = selectors.clone();
+    exemption.insert("checks".into(), json!(checks));
+    if let Some(images) = entry.get("images").filter(|i| !i.is_null()) {
+        exemption.insert("images".into(), images.clone());
+    }
+    let field = entry.get("restrictedField").and_then(Value::as_str);
+    let values = entry.get("values").filter(|v| !v.is_null());
+    match (field, values) {
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => {
+            return Err("restrictedField and values go together".into())
+        }
+        (Some(field), Some(values)) => {
+            let values: Vec<String> = values
+                .as_array()
+                .ok_or("values must be a list")?
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            restricted_field(&mut exemption, checks, field, values)?;
+        }
+    }
+    Ok(Value::Object(exemption))
+}
+
+/// A `restrictedField` with its `values`, as native `containerKinds` and `values` (or, for a
+/// flag whose only violating value is `true`, the check in those containers).
+fn restricted_field(
+    exemption: &mut Map<String, Value>,
+    checks: &[&str],
+    field: &str,
+    values: Vec<String>,
+) -> Result<(), String> {
+    let supported = || {
+        let mut paths: Vec<String> = CONTAINER_FIELDS
+            .iter()
+            .chain(CONTAINER_FLAGS)
+            .map(|(p, _)| format!("spec.containers[*].{p}"))
+            .collect();
+        paths.extend(POD_FIELDS.iter().map(|(p, _)| p.to_string()));
+        format!("restrictedField \"{field}\" cannot be translated; supported (also under initContainers and ephemeralContainers): {}", paths.join(", "))
+    };
+    if let Some((list, kind)) = CONTAINER_LISTS.iter().find(|(l, _)| field.starts_with(l)) {
+        let rest = &field[list.len()..];
+        exemption.insert("containerKinds".into(), json!([kind]));
+        if let Some((_, native)) = CONTAINER_FIELDS.iter().find(|(p, _)| *p == rest) {
+            exemption.insert("values".into(), json!({ *native: values }));
+            return Ok(());
+        }
+        if let Some((_, check)) = CONTAINER_FLAGS.iter().find(|(p, _)| *p == rest) {
+            if values != ["true"] {
+                return Err(format!(
+                    "{field}: only the value \"true\" violates it; values must be [\"true\"]"
+                ));
+            }
+            if !checks.contains(check) {
+                return Err(format!("{field} is not a field of this control"));
+            }
+            exemption.insert("checks".into(), json!([check]));
+            return Ok(());
+        }
+        return Err(supported());
+    }
+    if let Some((_, native)) = POD_FIELDS.iter().find(|(p, _)| *p == field) {
+        if exemption.contains_key("images") {
+            return Err(format!(
+                "{field} is the pod's own field: an exclusion of its values cannot name images"
+            ));
+        }
+        exemption.insert("values".into(), json!({ *native: values }));
+        return Ok(());
+    }
+    Err(supported())
+}
+
+/// Kyverno PolicyExceptions (a list, or one) with `podSecurity` entries for this policy: each
+/// entry an exemption, narrowed by the exception's `match`.
+fn policy_exceptions(exceptions: &Value, policy_name: Option<&str>) -> Result<Vec<Value>, String> {
+    let items: Vec<&Value> = match exceptions {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    };
+    let mut exemptions = Vec::new();
+    for (i, exception) in items.into_iter().enumerate() {
+        let at = format!("kyvernoPolicyExceptions[{i}]");
+        let kind = exception["kind"].as_str().unwrap_or_default();
+        if kind != "PolicyException" {
+            return Err(format!(
+                "{at}: expected a Kyverno PolicyException, got kind \"{kind}\""
+            ));
+        }
+        let spec = exception["spec"]
+            .as_object()
+            .ok_or(format!("{at}: spec must be an object"))?;
+        for key in spec.keys() {
+            if !["exceptions", "match", "podSecurity", "background"].contains(&key.as_str()) {
+                return Err(format!("{at}: spec.{key} cannot be translated"));
+            }
+        }
+        // An exception names the policies it applies to; one for another policy is not this one's.
+        let names_this = spec
+            .get("exceptions")
+            .and_then(Value::as_array)
+            .is_none_or(|list| {
+                list.iter().any(|e| {
+                    let name = e["policyName"].as_str().unwrap_or_default();
+                    policy_name.is_none_or(|p| name == p || name.ends_with(&format!("/{p}")))
+                })
+            });
+        if !names_this {
+            continue;
+        }
+        let selectors = match spec.get("match") {
+            Some(matched) => {
+                let exclusions =
+                    rule_exclusions(matched).map_err(|e| format!("{at}: spec.match{e}"))?;
+                match exclusions.as_slice() {
+                    [one] => {
+                        let mut s = one.as_object().cloned().unwrap_or_default();
+                        s.remove("checks");
+                        s
+                    }
+                    _ => return Err(format!("{at}: spec.match with several filters of any cannot be translated; use one exception per filter")),
+                }
+            }
+            None => Map::new(),
+        };
+        let entries = list(spec.get("podSecurity"), &format!("{at}.spec.podSecurity"))?;
+        if entries.is_empty() {
+            return Err(format!(
+                "{at}: no podSecurity entries; only podSecurity exceptions can be translated"
+            ));
+        }
+        for (j, entry) in entries.iter().enumerate() {
+            exemptions.push(
+                pod_security_exclusion(entry, &selectors)
+                    .map_err(|e| format!("{at}: spec.podSecurity[{j}]: {e}"))?,
+            );
+        }
+    }
+    Ok(exemptions)
+}
