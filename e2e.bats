@@ -336,6 +336,21 @@ NODE_AGENTS='{"level":"baseline","profiles":[{"name":"node-agents","level":"base
   assert_output_has 'exemptions[0].values.sysctls: the pod sets sysctls, not a container'
 }
 
+@test "kyverno: a ClusterPolicy and a PolicyException pasted as they are" {
+  run kw run --request-path test_data/daemonset_monitoring_node_exporter.json --settings-path test_data/kyverno_baseline_settings.yml "$POLICY"
+  assert_allowed
+  run kw run --request-path test_data/replicaset_added_capability.json --settings-path test_data/kyverno_baseline_settings.yml "$POLICY"
+  assert_denied
+  assert_output_has 'violates PodSecurity \"baseline:v1.30\": non-default capabilities (container \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)'
+}
+
+@test "kyverno: a rule that cannot be translated is refused by name" {
+  run kw run --request-path test_data/pod_privileged.json \
+    --settings-json '{"kyvernoPolicy":{"apiVersion":"kyverno.io/v1","kind":"ClusterPolicy","metadata":{"name":"p"},"spec":{"rules":[{"name":"labels","validate":{"pattern":{"metadata":{"labels":{"app":"?*"}}}}}]}}}' "$POLICY"
+  [ "$status" -ne 0 ]
+  assert_output_has 'spec.rules[0] ("labels") validates without podSecurity'
+}
+
 @test "audit scanner: a request without a user is decided like its admission, exemptions by where included" {
   run kw run --request-path test_data/audit_scanner/daemonset.json --settings-json "$EXEMPT_NODE_EXPORTER" "$POLICY"
   assert_allowed

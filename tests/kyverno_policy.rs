@@ -315,3 +315,52 @@ fn native_exemptions_and_the_translated_ones_both_count() {
     );
     assert_eq!(rejection(&request, &settings), None);
 }
+
+#[test]
+fn the_readme_example_translates_as_the_readme_says() {
+    let policy: Value = serde_yaml::from_str(
+        r#"
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: psa-baseline}
+spec:
+  validationFailureAction: Enforce
+  background: true
+  rules:
+    - name: baseline
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      exclude: {any: [{resources: {namespaces: [kube-system]}}]}
+      validate:
+        podSecurity:
+          level: baseline
+          version: v1.30
+          exclude:
+            - controlName: Capabilities
+              images: ["ghcr.io/example/vpn*"]
+              restrictedField: spec.containers[*].securityContext.capabilities.add
+              values: [NET_ADMIN]
+            - controlName: Host Namespaces
+"#,
+    )
+    .unwrap();
+    let every_check = security_context_policy::checks::registry::known_ids();
+    let translated: serde_json::Map<String, Value> =
+        security_context_policy::kyverno_policy::translate(&policy, None)
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(
+        Value::Object(translated),
+        json!({
+            "level": "baseline",
+            "version": "v1.30",
+            "exemptions": [
+                {"checks": every_check, "namespaces": ["kube-system"]},
+                {"checks": ["capabilities_baseline", "capabilities_restricted"],
+                 "images": ["ghcr.io/example/vpn*"], "containerKinds": ["containers"],
+                 "values": {"capabilities.add": ["NET_ADMIN"]}},
+                {"checks": ["hostNamespaces"]},
+            ],
+        })
+    );
+}
