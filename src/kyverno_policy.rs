@@ -10,6 +10,7 @@
 //! exempted one by one.
 
 use crate::checks::registry;
+use crate::workload::WorkloadKind;
 use serde_json::{json, Map, Value};
 
 /// Kyverno's control names (its `pkg/pss/utils`), and the Pod Security Admission checks each
@@ -100,20 +101,6 @@ const HARMLESS_SPEC_FIELDS: &[&str] = &[
     "emitWarning",
     "useServerSideApply",
     "applyRules",
-];
-
-/// The kinds a `podSecurity` rule may match: every kind that carries a pod (Kyverno's autogen
-/// turns a Pod rule into rules for the controllers).
-const POD_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-    "PodTemplate",
 ];
 
 /// The native settings keys a Kyverno policy translates to (`level`, `version`, `audit`,
@@ -379,10 +366,13 @@ fn check_match(matched: &Value) -> Result<(), String> {
                         for kind in value.as_array().into_iter().flatten() {
                             let kind = kind.as_str().unwrap_or_default();
                             let bare = kind.rsplit('/').next().unwrap_or(kind);
-                            if !POD_KINDS.contains(&bare) {
+                            // Kyverno's autogen turns a Pod rule into rules for the controllers.
+                            if !WorkloadKind::all().any(|k| k.name() == bare) {
+                                let kinds: Vec<&str> =
+                                    WorkloadKind::all().map(WorkloadKind::name).collect();
                                 return Err(format!(
                                     "[{i}].resources.kinds: \"{kind}\" carries no pod; podSecurity judges {}",
-                                    POD_KINDS.join(", ")
+                                    kinds.join(", ")
                                 ));
                             }
                         }
