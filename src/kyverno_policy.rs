@@ -395,7 +395,14 @@ fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
     let Filters { items, all } = filters(exclude)?;
     let mut selectors = Vec::new();
     for (i, filter) in items.iter().enumerate() {
-        selectors.push(who_and_where(filter).map_err(|e| format!("[{i}]{e}"))?);
+        let selected = who_and_where(filter).map_err(|e| format!("[{i}]{e}"))?;
+        // Excluding every pod is turning the rule off, not an exemption.
+        if selected.is_empty() {
+            return Err(format!(
+                "[{i}]: a filter that selects no namespace or subject cannot be translated"
+            ));
+        }
+        selectors.push(selected);
     }
     let every_check: Vec<&str> = registry::known_ids();
     let exemption = |selectors: Map<String, Value>| {
@@ -479,9 +486,6 @@ fn who_and_where(filter: &Map<String, Value>) -> Result<Map<String, Value>, Stri
     }
     if !groups.is_empty() {
         selectors.insert("groups".into(), Value::Array(groups));
-    }
-    if selectors.is_empty() {
-        return Err(": a filter that selects nothing cannot be translated".into());
     }
     Ok(selectors)
 }
@@ -627,16 +631,7 @@ fn policy_exceptions(exceptions: &Value, policy_name: Option<&str>) -> Result<Ve
         }
         let selectors = match spec.get("match") {
             Some(matched) => {
-                let exclusions =
-                    rule_exclusions(matched).map_err(|e| format!("{at}: spec.match{e}"))?;
-                match exclusions.as_slice() {
-                    [one] => {
-                        let mut s = one.as_object().cloned().unwrap_or_default();
-                        s.remove("checks");
-                        s
-                    }
-                    _ => return Err(format!("{at}: spec.match with several filters of any cannot be translated; use one exception per filter")),
-                }
+                exception_selectors(matched).map_err(|e| format!("{at}: spec.match{e}"))?
             }
             None => Map::new(),
         };
@@ -654,4 +649,26 @@ fn policy_exceptions(exceptions: &Value, policy_name: Option<&str>) -> Result<Ve
         }
     }
     Ok(exemptions)
+}
+
+/// What a PolicyException's `match` selects, as one set of native selectors: a filter on kinds
+/// alone selects every pod.
+fn exception_selectors(matched: &Value) -> Result<Map<String, Value>, String> {
+    let Filters { items, all } = filters(matched)?;
+    if !all && items.len() > 1 {
+        return Err(
+            ": several filters of any cannot be translated; use one exception per filter".into(),
+        );
+    }
+    let mut merged = Map::new();
+    for (i, filter) in items.iter().enumerate() {
+        for (key, value) in who_and_where(filter).map_err(|e| format!("[{i}]{e}"))? {
+            if merged.insert(key.clone(), value).is_some() {
+                return Err(format!(
+                    ": two filters both select by {key}, which cannot be translated"
+                ));
+            }
+        }
+    }
+    Ok(merged)
 }

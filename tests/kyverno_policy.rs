@@ -364,3 +364,21 @@ spec:
         })
     );
 }
+
+#[test]
+fn an_exception_that_matches_kinds_only_applies_to_every_pod() {
+    let exception = json!({"kind": "PolicyException", "spec": {
+        "exceptions": [{"policyName": "psa", "ruleNames": ["pod-security"]}],
+        "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+        "podSecurity": [{"controlName": "Privileged Containers"}]}});
+    let settings = json!({"kyvernoPolicy": cluster_policy("Enforce", json!({"level": "baseline"}), None),
+        "kyvernoPolicyExceptions": [exception]});
+    let privileged = pod(json!({"containers": [{"name": "a", "image": "x",
+        "securityContext": {"privileged": true}}]}));
+    assert_eq!(rejection(&privileged, &settings), None);
+    // In the policy's own exclude, a filter on kinds alone would turn the rule off: refused.
+    let settings = json!({"kyvernoPolicy": cluster_policy("Enforce", json!({"level": "baseline"}),
+        Some(json!({"any": [{"resources": {"kinds": ["Pod"]}}]})))});
+    assert!(refusal(settings)
+        .contains("a filter that selects no namespace or subject cannot be translated"));
+}
