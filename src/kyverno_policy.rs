@@ -11,7 +11,7 @@
 
 use crate::checks::registry;
 use crate::workload::WorkloadKind;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Kyverno's control names (its `pkg/pss/utils`), and the Pod Security Admission checks each
 /// one covers.
@@ -158,14 +158,17 @@ pub fn translate(
     let mut keys = Vec::new();
     if audit {
         // Admit, and report what the level finds: PSA's audit mode.
-        keys.push(("level".to_string(), json!("privileged")));
+        keys.push(("level".to_string(), Value::from("privileged")));
         keys.push((
             "audit".to_string(),
-            json!({"level": level, "version": version}),
+            json_object([
+                ("level", Value::from(level)),
+                ("version", Value::from(version)),
+            ]),
         ));
     } else {
-        keys.push(("level".to_string(), json!(level)));
-        keys.push(("version".to_string(), json!(version)));
+        keys.push(("level".to_string(), Value::from(level)));
+        keys.push(("version".to_string(), Value::from(version)));
     }
     if !exemptions.is_empty() {
         keys.push(("exemptions".to_string(), Value::Array(exemptions)));
@@ -407,7 +410,7 @@ fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
     let every_check: Vec<&str> = registry::known_ids();
     let exemption = |selectors: Map<String, Value>| {
         let mut exemption = selectors;
-        exemption.insert("checks".into(), json!(every_check));
+        exemption.insert("checks".into(), strings(every_check.iter().copied()));
         Value::Object(exemption)
     };
     if all {
@@ -458,11 +461,11 @@ fn who_and_where(filter: &Map<String, Value>) -> Result<Map<String, Value>, Stri
                     let kind = subject["kind"].as_str().unwrap_or_default();
                     let name = subject["name"].as_str().unwrap_or_default();
                     match kind {
-                        "User" => usernames.push(json!(name)),
-                        "Group" => groups.push(json!(name)),
+                        "User" => usernames.push(Value::from(name)),
+                        "Group" => groups.push(Value::from(name)),
                         "ServiceAccount" => {
                             let namespace = subject["namespace"].as_str().unwrap_or_default();
-                            usernames.push(json!(format!("system:serviceaccount:{namespace}:{name}")))
+                            usernames.push(Value::from(format!("system:serviceaccount:{namespace}:{name}")))
                         }
                         other => {
                             return Err(format!(".subjects[{j}]: unknown kind \"{other}\""))
@@ -514,7 +517,7 @@ fn pod_security_exclusion(entry: &Value, selectors: &Map<String, Value>) -> Resu
             )
         })?;
     let mut exemption = selectors.clone();
-    exemption.insert("checks".into(), json!(checks));
+    exemption.insert("checks".into(), strings(checks.iter().copied()));
     if let Some(images) = entry.get("images").filter(|i| !i.is_null()) {
         exemption.insert("images".into(), images.clone());
     }
@@ -560,9 +563,12 @@ fn restricted_field(
     };
     if let Some((list, kind)) = CONTAINER_LISTS.iter().find(|(l, _)| field.starts_with(l)) {
         let rest = &field[list.len()..];
-        exemption.insert("containerKinds".into(), json!([kind]));
+        exemption.insert("containerKinds".into(), strings([*kind]));
         if let Some((_, native)) = CONTAINER_FIELDS.iter().find(|(p, _)| *p == rest) {
-            exemption.insert("values".into(), json!({ *native: values }));
+            exemption.insert(
+                "values".into(),
+                json_object([(*native, strings(values.iter().map(String::as_str)))]),
+            );
             return Ok(());
         }
         if let Some((_, check)) = CONTAINER_FLAGS.iter().find(|(p, _)| *p == rest) {
@@ -574,7 +580,7 @@ fn restricted_field(
             if !checks.contains(check) {
                 return Err(format!("{field} is not a field of this control"));
             }
-            exemption.insert("checks".into(), json!([check]));
+            exemption.insert("checks".into(), strings([*check]));
             return Ok(());
         }
         return Err(supported());
@@ -585,7 +591,10 @@ fn restricted_field(
                 "{field} is the pod's own field: an exclusion of its values cannot name images"
             ));
         }
-        exemption.insert("values".into(), json!({ *native: values }));
+        exemption.insert(
+            "values".into(),
+            json_object([(*native, strings(values.iter().map(String::as_str)))]),
+        );
         return Ok(());
     }
     Err(supported())
@@ -671,4 +680,20 @@ fn exception_selectors(matched: &Value) -> Result<Map<String, Value>, String> {
         }
     }
     Ok(merged)
+}
+
+/// A JSON list of strings. Built by hand rather than with `json!`, whose `to_value` for each
+/// item type brings a serializer into the module.
+fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
+    Value::Array(items.into_iter().map(Value::from).collect())
+}
+
+/// A JSON object of these fields.
+fn json_object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
