@@ -279,15 +279,17 @@ fn whole_policy(object: &Map<String, Value>) -> Result<PodSecurityRule<'_>, Stri
                 return Err(format!("kyvernoPolicy: {at}.{key} cannot be translated"));
             }
         }
+        let mut exemptions = Vec::new();
         if let Some(matched) = rule.get("match") {
-            check_match(matched).map_err(|e| format!("kyvernoPolicy: {at}.match{e}"))?;
+            exemptions.extend(
+                match_exemption(matched).map_err(|e| format!("kyvernoPolicy: {at}.match{e}"))?,
+            );
         }
-        let exemptions = match rule.get("exclude") {
-            Some(exclude) => {
-                rule_exclusions(exclude).map_err(|e| format!("kyvernoPolicy: {at}.exclude{e}"))?
-            }
-            None => Vec::new(),
-        };
+        if let Some(exclude) = rule.get("exclude") {
+            exemptions.extend(
+                rule_exclusions(exclude).map_err(|e| format!("kyvernoPolicy: {at}.exclude{e}"))?,
+            );
+        }
         found = Some((pod_security, exemptions));
     }
     let (pod_security, exemptions) = found.ok_or("kyvernoPolicy: no rule validates podSecurity")?;
@@ -349,48 +351,60 @@ fn filters(block: &Value) -> Result<Filters<'_>, String> {
     }
 }
 
-/// A rule's `match`: only the pod-bearing kinds, which the policy's deployment rules already
-/// choose. Anything narrower belongs to the ClusterAdmissionPolicy's selectors.
-fn check_match(matched: &Value) -> Result<(), String> {
-    let items = filters(matched)?.items;
+/// A rule's `match`: pod-bearing kinds (which the deployment's rules choose anyway), and who
+/// and where it applies, as an exemption of every check for the requests outside of it.
+fn match_exemption(matched: &Value) -> Result<Option<Value>, String> {
+    let Filters { items, all } = filters(matched)?;
+    let mut selected = Vec::new();
     for (i, filter) in items.iter().enumerate() {
-        for (key, value) in *filter {
-            if key != "resources" {
-                return Err(format!(
-                    "[{i}].{key} cannot be translated: choose whom the policy applies to with exemptions, or the ClusterAdmissionPolicy's selectors"
-                ));
-            }
-            let resources = value
-                .as_object()
-                .ok_or(format!("[{i}].resources must be an object"))?;
-            for (field, value) in resources {
-                match field.as_str() {
-                    "kinds" => {
-                        for kind in value.as_array().into_iter().flatten() {
-                            let kind = kind.as_str().unwrap_or_default();
-                            let bare = kind.rsplit('/').next().unwrap_or(kind);
-                            // Kyverno's autogen turns a Pod rule into rules for the controllers.
-                            if !WorkloadKind::all().any(|k| k.name() == bare) {
-                                let kinds: Vec<&str> =
-                                    WorkloadKind::all().map(WorkloadKind::name).collect();
-                                return Err(format!(
-                                    "[{i}].resources.kinds: \"{kind}\" carries no pod; podSecurity judges {}",
-                                    kinds.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    "operations" => {}
-                    other => {
-                        return Err(format!(
-                            "[{i}].resources.{other} cannot be translated: use the ClusterAdmissionPolicy's namespaceSelector or objectSelector"
-                        ))
-                    }
+        let mut filter = (*filter).clone();
+        if let Some(resources) = filter.get_mut("resources").and_then(Value::as_object_mut) {
+            for kind in resources
+                .get("kinds")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let kind = kind.as_str().unwrap_or_default();
+                let bare = kind.rsplit('/').next().unwrap_or(kind);
+                // Kyverno's autogen turns a Pod rule into rules for the controllers.
+                if !WorkloadKind::all().any(|k| k.name() == bare) {
+                    let kinds: Vec<&str> = WorkloadKind::all().map(WorkloadKind::name).collect();
+                    return Err(format!(
+                        "[{i}].resources.kinds: \"{kind}\" carries no pod; podSecurity judges {}",
+                        kinds.join(", ")
+                    ));
                 }
             }
+            resources.remove("operations");
+        }
+        let selectors = who_and_where(&filter).map_err(|e| format!("[{i}]{e}"))?;
+        if !selectors.is_empty() {
+            selected.push(selectors);
         }
     }
-    Ok(())
+    let selectors = match (selected.len(), all) {
+        (0, _) => return Ok(None),
+        (1, _) => selected.pop().unwrap_or_default(),
+        (_, true) => {
+            let mut merged = Map::new();
+            for (key, value) in selected.into_iter().flatten() {
+                if merged.insert(key.clone(), value).is_some() {
+                    return Err(format!(
+                        ": two filters of all both select by {key}, which cannot be translated"
+                    ));
+                }
+            }
+            merged
+        }
+        (_, false) => {
+            return Err(": several filters of any that select namespaces or subjects cannot be translated into one exemption; use one filter".into())
+        }
+    };
+    let mut exemption = selectors;
+    exemption.insert("checks".into(), strings(registry::known_ids()));
+    exemption.insert("outside".into(), Value::Bool(true));
+    Ok(Some(Value::Object(exemption)))
 }
 
 /// A rule's `exclude`: each filter an exemption of every check for what it selects.

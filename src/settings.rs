@@ -125,6 +125,11 @@ pub struct Exemption {
     /// `containers`, every container of those kinds.
     #[serde(default)]
     pub container_kinds: Vec<String>,
+    /// The exemption applies to the requests its who and where selectors do *not* select:
+    /// "these checks only for requests in these namespaces, by these users, ..." (a Kyverno
+    /// rule's `match`).
+    #[serde(default)]
+    pub outside: bool,
     /// Field → values: only these values of that field are exempt, in the selected containers
     /// (see `value_exemption`); the checks still judge everything else.
     #[serde(default)]
@@ -189,8 +194,14 @@ impl Exemption {
             && self.service_accounts.is_empty())
     }
 
-    /// Whether every who and where selector given matches this request.
+    /// Whether it applies to this request: every who and where selector given matches it, or,
+    /// with `outside`, not all of them do.
     pub fn selects(&self, scope: &AdmissionScope<'_>) -> bool {
+        self.matches_selectors(scope) != self.outside
+    }
+
+    /// Whether every who and where selector given matches this request.
+    fn matches_selectors(&self, scope: &AdmissionScope<'_>) -> bool {
         let any = |patterns: &[Glob], value: &str| patterns.iter().any(|g| g.matches(value));
         // No user (an existing pod, an anonymous request) matches no username pattern, `*` included.
         (self.usernames.is_empty()
@@ -427,6 +438,11 @@ impl Settings {
             }
             value_exemption::validate(exemption)
                 .map_err(|e| format!("invalid settings: exemptions[{i}].{e}"))?;
+            if exemption.outside && !exemption.has_selectors() {
+                return Err(format!(
+                    "invalid settings: exemptions[{i}].outside needs a who or where selector (usernames, groups, namespaces, runtimeClasses, serviceAccounts) to be outside of"
+                ));
+            }
             if exemption.containers.iter().any(|c| c.is_empty()) {
                 return Err(format!(
                     "invalid settings: exemptions[{i}].containers has an empty name"

@@ -382,3 +382,44 @@ fn an_exception_that_matches_kinds_only_applies_to_every_pod() {
     assert!(refusal(settings)
         .contains("a filter that selects no namespace or subject cannot be translated"));
 }
+
+#[test]
+fn the_rule_s_match_on_namespaces_and_subjects_limits_where_it_applies() {
+    let mut policy = cluster_policy("Enforce", json!({"level": "baseline"}), None);
+    policy["spec"]["rules"][0]["match"] =
+        json!({"any": [{"resources": {"kinds": ["Pod"], "namespaces": ["team-*"]}}]});
+    let settings = json!({"kyvernoPolicy": policy});
+    let privileged_in = |namespace: &str| {
+        let mut request = pod(json!({"containers": [{"name": "a", "image": "x",
+            "securityContext": {"privileged": true}}]}));
+        request["namespace"] = json!(namespace);
+        request
+    };
+    assert!(rejection(&privileged_in("team-a"), &settings).is_some());
+    assert_eq!(rejection(&privileged_in("default"), &settings), None);
+    // Namespaces and a subject in one filter: both must match for the rule to apply.
+    let mut policy = cluster_policy("Enforce", json!({"level": "baseline"}), None);
+    policy["spec"]["rules"][0]["match"] = json!({"all": [
+        {"resources": {"kinds": ["Pod"], "namespaces": ["team-a"]}},
+        {"subjects": [{"kind": "Group", "name": "developers"}]}]});
+    let settings = json!({"kyvernoPolicy": policy});
+    let mut by_developer = privileged_in("team-a");
+    by_developer["userInfo"] = json!({"username": "dana", "groups": ["developers"]});
+    assert!(rejection(&by_developer, &settings).is_some());
+    // tester, not a developer: outside the match.
+    assert_eq!(rejection(&privileged_in("team-a"), &settings), None);
+    // Several filters of any would need one exemption per negated filter: refused.
+    let mut policy = cluster_policy("Enforce", json!({"level": "baseline"}), None);
+    policy["spec"]["rules"][0]["match"] = json!({"any": [
+        {"resources": {"namespaces": ["a"]}}, {"resources": {"namespaces": ["b"]}}]});
+    assert!(refusal(json!({"kyvernoPolicy": policy})).contains("several filters of any"));
+}
+
+#[test]
+fn an_outside_exemption_needs_a_selector() {
+    let error = refusal(json!({"exemptions": [{"checks": ["privileged"], "outside": true}]}));
+    assert!(
+        error.contains("exemptions[0].outside needs a who or where selector"),
+        "{error}"
+    );
+}
