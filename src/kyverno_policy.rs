@@ -292,7 +292,24 @@ fn whole_policy(object: &Map<String, Value>) -> Result<PodSecurityRule<'_>, Stri
         }
         found = Some((pod_security, exemptions));
     }
-    let (pod_security, exemptions) = found.ok_or("kyvernoPolicy: no rule validates podSecurity")?;
+    let (pod_security, mut exemptions) =
+        found.ok_or("kyvernoPolicy: no rule validates podSecurity")?;
+    // A namespaced Policy judges its own namespace only.
+    let namespace = object
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    if let (true, Some(namespace)) = (kind == "Policy", namespace) {
+        exemptions.insert(
+            0,
+            json_object([
+                ("checks", strings(registry::known_ids())),
+                ("namespaces", strings([namespace])),
+                ("outside", Value::Bool(true)),
+            ]),
+        );
+    }
     Ok(PodSecurityRule {
         pod_security,
         audit,

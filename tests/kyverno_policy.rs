@@ -423,3 +423,19 @@ fn an_outside_exemption_needs_a_selector() {
         "{error}"
     );
 }
+
+#[test]
+fn a_namespaced_policy_judges_its_own_namespace_only() {
+    let mut policy = cluster_policy("Enforce", json!({"level": "baseline"}), None);
+    policy["kind"] = json!("Policy");
+    policy["metadata"]["namespace"] = json!("team-a");
+    let settings = json!({"kyvernoPolicy": policy});
+    let privileged_in = |namespace: &str| {
+        let mut request = pod(json!({"containers": [{"name": "a", "image": "x",
+            "securityContext": {"privileged": true}}]}));
+        request["namespace"] = json!(namespace);
+        request
+    };
+    assert!(rejection(&privileged_in("team-a"), &settings).is_some());
+    assert_eq!(rejection(&privileged_in("team-b"), &settings), None);
+}
