@@ -436,6 +436,13 @@ impl Settings {
                     CONTAINER_KINDS.join(", ")
                 ));
             }
+            if exemption.exempts_values() {
+                if let Some(id) = exemption.checks.iter().find(|id| !registry::is_known(id)) {
+                    return Err(format!(
+                        "invalid settings: exemptions[{i}].values: \"{id}\" is a constraint; exempt values of the level's checks only, and allow values of a constraint in its own settings"
+                    ));
+                }
+            }
             value_exemption::validate(exemption)
                 .map_err(|e| format!("invalid settings: exemptions[{i}].{e}"))?;
             if exemption.outside && !exemption.has_selectors() {

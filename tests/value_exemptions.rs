@@ -225,6 +225,11 @@ fn settings_that_cannot_work_are_refused() {
             json!({"containers": ["a"]}),
             "exemptions[0].values.sysctls: the pod sets sysctls, not a container",
         ),
+        (
+            json!({"seccompProfile.type": ["Unconfined"]}),
+            json!({"checks": ["seccompConstraint"]}),
+            "exemptions[0].values: \"seccompConstraint\" is a constraint",
+        ),
     ] {
         let mut exemption = json!({"checks": ["sysctls"], "values": values});
         for (k, v) in selects.as_object().unwrap() {
