@@ -85,11 +85,18 @@ fn read_settings(text: &str, notes: &mut Vec<String>) -> Result<Policy, String> 
         serde_yaml::from_str(text)
             .map_err(|e| format!("settings are not valid YAML or JSON: {e}"))?
     };
-    // A PodSecurityPolicy pasted as it is stands for the settings `podSecurityPolicy: <it>`.
-    let mut value = if value.get("kind").and_then(Value::as_str) == Some("PodSecurityPolicy") {
-        serde_json::json!({ "podSecurityPolicy": value })
-    } else {
-        value
+    // A PodSecurityPolicy, or a Kyverno ClusterPolicy or Policy, pasted as it is stands for
+    // the settings `podSecurityPolicy: <it>` or `kyvernoPolicy: <it>`.
+    let kyverno = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("kyverno.io/"));
+    let mut value = match value.get("kind").and_then(Value::as_str) {
+        Some("PodSecurityPolicy") => serde_json::json!({ "podSecurityPolicy": value }),
+        Some("ClusterPolicy" | "Policy") if kyverno => {
+            serde_json::json!({ "kyvernoPolicy": value })
+        }
+        _ => value,
     };
     let settings = Settings::from_value(&value)?;
     // The page has no registry to ask: rather than guess, or reject every container for a
@@ -375,6 +382,24 @@ spec:
             report.results[0].violations,
             ["non-default capabilities (containers \"tunnel\", \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)"]
         );
+    }
+
+    #[test]
+    fn a_pasted_kyverno_policy_is_the_settings() {
+        let policy = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: psa}\nspec:\n  validationFailureAction: Enforce\n  rules:\n  - name: baseline\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate:\n      podSecurity:\n        level: baseline\n        exclude:\n        - controlName: Capabilities\n          images: [vpn]\n          restrictedField: spec.containers[*].securityContext.capabilities.add\n          values: [NET_ADMIN]\n";
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: vpn}\nspec:\n  containers:\n  - name: tunnel\n    image: vpn\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n  - name: web\n    image: web\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n";
+        let report = evaluate_report(pod, policy);
+        assert_eq!(report.settings_error, None);
+        assert_eq!(
+            report.results[0].violations,
+            ["non-default capabilities (container \"web\" must not include \"NET_ADMIN\" in securityContext.capabilities.add)"]
+        );
+        // A rule that cannot be translated is said next to the settings.
+        let report = evaluate_report(pod, &policy.replace("podSecurity:", "pattern:"));
+        assert!(report
+            .settings_error
+            .unwrap()
+            .contains("validates without podSecurity"));
     }
 
     #[test]
