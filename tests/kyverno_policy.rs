@@ -27,6 +27,14 @@ fn pod(spec: Value) -> Value {
         "metadata": {"name": "p", "namespace": "default"}, "spec": spec}))
 }
 
+/// A Pod with a privileged container, requested in `namespace`.
+fn privileged_in(namespace: &str) -> Value {
+    let mut request = pod(json!({"containers": [{"name": "a", "image": "x",
+        "securityContext": {"privileged": true}}]}));
+    request["namespace"] = json!(namespace);
+    request
+}
+
 fn decide(request: &Value, settings: &Value) -> Decision {
     validate(&validation_payload(request, settings))
 }
@@ -389,12 +397,6 @@ fn the_rule_s_match_on_namespaces_and_subjects_limits_where_it_applies() {
     policy["spec"]["rules"][0]["match"] =
         json!({"any": [{"resources": {"kinds": ["Pod"], "namespaces": ["team-*"]}}]});
     let settings = json!({"kyvernoPolicy": policy});
-    let privileged_in = |namespace: &str| {
-        let mut request = pod(json!({"containers": [{"name": "a", "image": "x",
-            "securityContext": {"privileged": true}}]}));
-        request["namespace"] = json!(namespace);
-        request
-    };
     assert!(rejection(&privileged_in("team-a"), &settings).is_some());
     assert_eq!(rejection(&privileged_in("default"), &settings), None);
     // Namespaces and a subject in one filter: both must match for the rule to apply.
@@ -430,12 +432,6 @@ fn a_namespaced_policy_judges_its_own_namespace_only() {
     policy["kind"] = json!("Policy");
     policy["metadata"]["namespace"] = json!("team-a");
     let settings = json!({"kyvernoPolicy": policy});
-    let privileged_in = |namespace: &str| {
-        let mut request = pod(json!({"containers": [{"name": "a", "image": "x",
-            "securityContext": {"privileged": true}}]}));
-        request["namespace"] = json!(namespace);
-        request
-    };
     assert!(rejection(&privileged_in("team-a"), &settings).is_some());
     assert_eq!(rejection(&privileged_in("team-b"), &settings), None);
 }
