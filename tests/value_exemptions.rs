@@ -280,3 +280,31 @@ fn container_kinds_narrow_what_an_exemption_selects() {
         "{error}"
     );
 }
+
+#[test]
+fn a_container_value_that_overrides_the_pod_s_is_judged_as_the_container_s() {
+    // The pod's RuntimeDefault is fine; the container overrides it with Unconfined.
+    let spec = json!({"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {"name": "a", "image": "x", "securityContext": {"seccompProfile": {"type": "Unconfined"}}},
+            {"name": "b", "image": "y", "securityContext": {"seccompProfile": {"type": "Unconfined"}}}]});
+    let for_a = json!({"checks": ["seccompProfile_baseline"], "containers": ["a"],
+        "values": {"seccompProfile.type": ["Unconfined"]}});
+    assert_eq!(
+        rejection(spec.clone(), baseline_with(for_a)).unwrap(),
+        "violates PodSecurity \"baseline:latest\": seccompProfile (container \"b\" must not set securityContext.seccompProfile.type to \"Unconfined\")"
+    );
+    // At restricted, the exempted container still runs with a profile the level accepts.
+    let mut restricted = spec;
+    restricted["securityContext"]["runAsNonRoot"] = json!(true);
+    for c in restricted["containers"].as_array_mut().unwrap() {
+        c["securityContext"]["allowPrivilegeEscalation"] = json!(false);
+        c["securityContext"]["capabilities"] = json!({"drop": ["ALL"]});
+    }
+    let settings = json!({"level": "restricted", "exemptions": [{"checks": ["seccompProfile_restricted"],
+        "containers": ["a"], "values": {"seccompProfile.type": ["Unconfined"]}}]});
+    assert_eq!(
+        rejection(restricted, settings).unwrap(),
+        "violates PodSecurity \"restricted:latest\": seccompProfile (container \"b\" must not set securityContext.seccompProfile.type to \"Unconfined\")"
+    );
+}
