@@ -129,6 +129,48 @@ pub const USER_PATTERNS: &[&str] = &[
     "*",
     "",
 ];
+pub const KYVERNO_POLICIES: &[&str] = &[
+    r#"{"level": "baseline", "version": "v1.30"}"#,
+    r#"{"level": "restricted", "exclude": [{"controlName": "Capabilities", "images": ["vpn*"], "restrictedField": "spec.containers[*].securityContext.capabilities.add", "values": ["NET_ADMIN"]}]}"#,
+    r#"{"level": "baseline", "exclude": [{"controlName": "Sysctls", "restrictedField": "spec.securityContext.sysctls[*].name", "values": ["kernel.msgmax"]}, {"controlName": "Host Namespaces"}]}"#,
+    r#"{"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "p"}, "spec": {"validationFailureAction": "Audit", "rules": [{"name": "r", "match": {"any": [{"resources": {"kinds": ["Pod"], "namespaces": ["team-*"]}}]}, "exclude": {"any": [{"subjects": [{"kind": "ServiceAccount", "name": "a", "namespace": "b"}]}]}, "validate": {"podSecurity": {"level": "restricted"}}}]}}"#,
+    r#"{"apiVersion": "kyverno.io/v1", "kind": "Policy", "metadata": {"name": "p", "namespace": "default"}, "spec": {"rules": [{"name": "r", "validate": {"podSecurity": {"level": "baseline"}}}]}}"#,
+    r#"{"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "spec": {"rules": [{"name": "m", "mutate": {}}]}}"#,
+    r#"{"level": "baseline", "exclude": [{"controlName": "Nope"}]}"#,
+    r#"[]"#,
+];
+pub const CONTAINER_KINDS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "sidecars",
+];
+pub const VALUE_FIELDS: &[&str] = &[
+    "capabilities.add",
+    "hostPorts",
+    "procMount",
+    "seccompProfile.type",
+    "appArmorProfile.type",
+    "seLinuxOptions.type",
+    "sysctls",
+    "hostPath.path",
+    "volumeTypes",
+    "capabilities.drop",
+];
+pub const EXEMPT_VALUES: &[&str] = &[
+    "NET_ADMIN",
+    "SYS_ADMIN",
+    "9100",
+    "80",
+    "Unmasked",
+    "Unconfined",
+    "spc_t",
+    "kernel.msgmax",
+    "/var/log",
+    "nfs",
+    "hostPath",
+    "",
+];
 pub const NAMESPACES: &[&str] = &["default", "kube-system", "kube-*", "*", ""];
 pub const SERVICE_ACCOUNTS: &[&str] = &[
     "monitoring/node-exporter",
@@ -172,6 +214,8 @@ pub struct SettingsDocument {
     pub runtime_class: Field<RuntimeClass>,
     pub image_user: Field<Field<Word>>,
     pub pod_security_policy: Field<PodSecurityPolicy>,
+    /// A Kyverno podSecurity policy, from a small set of documents (translated, and refused).
+    pub kyverno_policy: Field<Word>,
     pub profiles: Field<Vec<Field<Profile>>>,
     /// Rarely present: a key the policy must reject by name.
     pub unknown_key: Field<Word>,
@@ -187,6 +231,10 @@ pub struct Exemption {
     pub namespaces: Field<Vec<Field<Word>>>,
     pub runtime_classes: Field<Vec<Field<Word>>>,
     pub service_accounts: Field<Vec<Field<Word>>>,
+    pub container_kinds: Field<Vec<Field<Word>>>,
+    pub outside: Field<bool>,
+    /// Value-level exemptions: (field, values) pairs.
+    pub values: Field<Vec<(Field<Word>, Field<Vec<Field<Word>>>)>>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -404,6 +452,9 @@ impl SettingsDocument {
         });
         self.pod_security_policy
             .put(&mut map, "podSecurityPolicy", PodSecurityPolicy::render);
+        self.kyverno_policy.put(&mut map, "kyvernoPolicy", |w| {
+            serde_json::from_str(&w.pick(KYVERNO_POLICIES)).unwrap_or(Value::Null)
+        });
         self.profiles.put(&mut map, "profiles", |profiles| {
             render_list(profiles, |p| p.render(&check_ids))
         });
@@ -435,6 +486,25 @@ impl Exemption {
             &self.service_accounts,
             SERVICE_ACCOUNTS,
         );
+        put_words(
+            &mut map,
+            "containerKinds",
+            &self.container_kinds,
+            CONTAINER_KINDS,
+        );
+        self.outside.put(&mut map, "outside", |b| json!(b));
+        self.values.put(&mut map, "values", |pairs| {
+            let mut values = Map::new();
+            for (field, items) in pairs {
+                if let (Field::Present(field), Field::Present(items)) = (field, items) {
+                    values.insert(
+                        field.pick(VALUE_FIELDS).to_string(),
+                        words(items, EXEMPT_VALUES),
+                    );
+                }
+            }
+            Value::Object(values)
+        });
         Value::Object(map)
     }
 }
