@@ -43,6 +43,15 @@ pub const CONTROLS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Controls over what only the pod sets (Kyverno's `PSS_pod_level_control`, less AppArmor,
+/// which containers set too since the field replaced the annotation).
+const POD_LEVEL_CONTROLS: &[&str] = &[
+    "Host Namespaces",
+    "HostPath Volumes",
+    "Sysctls",
+    "Volume Types",
+];
+
 /// `restrictedField` paths below a container, and the native value field each one is.
 const CONTAINER_FIELDS: &[(&str, &str)] = &[
     ("securityContext.capabilities.add", "capabilities.add"),
@@ -550,6 +559,12 @@ fn pod_security_exclusion(entry: &Value, selectors: &Map<String, Value>) -> Resu
     let mut exemption = selectors.clone();
     exemption.insert("checks".into(), strings(checks.iter().copied()));
     if let Some(images) = entry.get("images").filter(|i| !i.is_null()) {
+        // What only the pod sets belongs to no image: an exclusion by image would exempt nothing.
+        if POD_LEVEL_CONTROLS.contains(&control) {
+            return Err(format!(
+                "\"{control}\" is a pod-level control: its exclusion cannot name images"
+            ));
+        }
         exemption.insert("images".into(), images.clone());
     }
     let field = entry.get("restrictedField").and_then(Value::as_str);

@@ -276,6 +276,10 @@ fn what_cannot_be_translated_is_refused_by_name() {
             "spec.rules[0] (\"p\").preconditions cannot be translated",
         ),
         (
+            baseline_with_exclusions(json!([{"controlName": "Host Namespaces", "images": ["x"]}])),
+            "\"Host Namespaces\" is a pod-level control: its exclusion cannot name images",
+        ),
+        (
             baseline_with_exclusions(json!([{"controlName": "Host Network"}])),
             "podSecurity.exclude[0]: unknown controlName \"Host Network\"",
         ),
