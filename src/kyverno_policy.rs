@@ -412,17 +412,7 @@ fn match_exemption(matched: &Value) -> Result<Option<Value>, String> {
     let selectors = match (selected.len(), all) {
         (0, _) => return Ok(None),
         (1, _) => selected.pop().unwrap_or_default(),
-        (_, true) => {
-            let mut merged = Map::new();
-            for (key, value) in selected.into_iter().flatten() {
-                if merged.insert(key.clone(), value).is_some() {
-                    return Err(format!(
-                        ": two filters of all both select by {key}, which cannot be translated"
-                    ));
-                }
-            }
-            merged
-        }
+        (_, true) => all_of(selected)?,
         (_, false) => {
             return Err(": several filters of any that select namespaces or subjects cannot be translated into one exemption; use one filter".into())
         }
@@ -454,19 +444,7 @@ fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
         Value::Object(exemption)
     };
     if all {
-        // Every filter must match: one exemption with all their selectors.
-        let mut merged = Map::new();
-        for s in selectors {
-            for (key, value) in s {
-                if merged.contains_key(&key) {
-                    return Err(format!(
-                        ": two filters of all both select by {key}, which cannot be translated"
-                    ));
-                }
-                merged.insert(key, value);
-            }
-        }
-        Ok(vec![exemption(merged)])
+        Ok(vec![exemption(all_of(selectors)?)])
     } else {
         Ok(selectors.into_iter().map(exemption).collect())
     }
@@ -715,14 +693,24 @@ fn exception_selectors(matched: &Value) -> Result<Map<String, Value>, String> {
             ": several filters of any cannot be translated; use one exception per filter".into(),
         );
     }
+    let selected = items
+        .iter()
+        .enumerate()
+        .map(|(i, filter)| who_and_where(filter).map_err(|e| format!("[{i}]{e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    all_of(selected)
+}
+
+/// Filters that must all match, as one set of native selectors (which must all match too).
+/// Two filters selecting by the same key would need both lists to match one value, which a
+/// native selector cannot say.
+fn all_of(selected: Vec<Map<String, Value>>) -> Result<Map<String, Value>, String> {
     let mut merged = Map::new();
-    for (i, filter) in items.iter().enumerate() {
-        for (key, value) in who_and_where(filter).map_err(|e| format!("[{i}]{e}"))? {
-            if merged.insert(key.clone(), value).is_some() {
-                return Err(format!(
-                    ": two filters both select by {key}, which cannot be translated"
-                ));
-            }
+    for (key, value) in selected.into_iter().flatten() {
+        if merged.insert(key.clone(), value).is_some() {
+            return Err(format!(
+                ": two filters of all both select by {key}, which cannot be translated"
+            ));
         }
     }
     Ok(merged)
