@@ -801,6 +801,10 @@ fn decide_namespace(
     .into()
 }
 
+/// An existing pod of a namespace: its object, and the pod read from it with the policy its
+/// exemptions leave (or why it could not be read).
+type ExistingPod<'v, 'p> = (&'v Value, Result<(Pod<'v>, Cow<'p, Policy>), String>);
+
 /// PSA's warnings for existing pods that a new enforce level rejects: pods with the same
 /// reasons are counted under the lexically first one's name, at most
 /// `NAMESPACE_MAX_PODS_TO_CHECK` pods are checked, chosen as PSA chooses them
@@ -812,25 +816,25 @@ fn existing_pod_warnings(
     pods: &[Value],
 ) -> Vec<String> {
     // Exemptions by namespace, runtime class and service account apply to existing pods too;
-    // there is no requesting user.
-    let read: Vec<(&Value, Result<Pod<'_>, String>)> = pods
+    // there is no requesting user. Each pod is read, and its exemptions chosen, once.
+    let read: Vec<ExistingPod<'_, '_>> = pods
         .iter()
         .filter_map(|value| match read_pod(WorkloadKind::Pod, value) {
-            Ok(Some(pod)) => Some((value, Ok(pod))),
+            Ok(Some(pod)) => {
+                let scoped = policy.in_scope(&AdmissionScope::new("", &[], namespace, &pod));
+                Some((value, Ok((pod, scoped))))
+            }
             Ok(None) => None,
             Err(e) => Some((value, Err(e.to_string()))),
         })
         .collect();
     // PSA leaves out pods its exemptions (by runtime class) take out of every check, before it
     // counts them; so do pods wholly exempted here.
-    let candidates: Vec<&(&Value, Result<Pod<'_>, String>)> = read
+    let candidates: Vec<&ExistingPod<'_, '_>> = read
         .iter()
         .filter(|(_, pod)| {
-            pod.as_ref().map_or(true, |pod| {
-                !policy
-                    .in_scope(&AdmissionScope::new("", &[], namespace, pod))
-                    .exempts_every_rule()
-            })
+            pod.as_ref()
+                .map_or(true, |(_, scoped)| !scoped.exempts_every_rule())
         })
         .collect();
     let order = checked_pods_order(candidates.iter().map(|(value, _)| *value));
@@ -842,10 +846,7 @@ fn existing_pod_warnings(
         let (value, pod) = candidates[i];
         let name = pod_name(value);
         let reason = match pod {
-            Ok(pod) => policy
-                .in_scope(&AdmissionScope::new("", &[], namespace, pod))
-                .rejection_reasons(pod)
-                .join(", "),
+            Ok((pod, scoped)) => scoped.rejection_reasons(pod).join(", "),
             Err(e) => format!("cannot be evaluated: {e}"),
         };
         if reason.is_empty() {
