@@ -328,6 +328,7 @@ fn native_exemptions_and_the_translated_ones_both_count() {
     assert_eq!(rejection(&request, &settings), None);
 }
 
+/// The example of docs/migrating-from-kyverno.md (once the README's).
 #[test]
 fn the_readme_example_translates_as_the_readme_says() {
     let policy: Value = serde_yaml::from_str(

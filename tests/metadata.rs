@@ -357,7 +357,7 @@ const LIST_RESOURCES_BY_NAMESPACE: &str = "kubernetes/list_resources_by_namespac
 const CAN_I: &str = "kubernetes/can_i";
 const OCI_MANIFEST_CONFIG: &str = "oci/v1/oci_manifest_config";
 
-/// What settings need from the host (the README's table under Deploying): the host capabilities
+/// What settings need from the host (the table of docs/deploying.md): the host capabilities
 /// they call and the Kubernetes resources they read, their profiles' included.
 /// `namespaceLabels` reads the request's Namespace (`get_resource`) and the Pods of a Namespace
 /// whose enforce label is tightened (`list_resources_by_namespace`); `profiles` asks
@@ -563,7 +563,8 @@ fn metadata_declares_exactly_the_host_capabilities_the_module_calls() {
         "metadata.yml's hostCapabilities differ from the host calls in src/host.rs"
     );
     // Every one is needed by some feature, and together they are all the features need (the
-    // README's table), so a deployment that grants a feature's capabilities grants enough.
+    // table of docs/deploying.md), so a deployment that grants a feature's capabilities grants
+    // enough.
     let (all, reads) = needs(&json!({
         "namespaceLabels": true,
         "imageUser": {},
@@ -653,11 +654,11 @@ fn the_namespaced_example_gets_what_its_settings_call_from_its_policy_server() {
     assert_eq!(matched(&policy["spec"]["rules"]), rules);
 }
 
-/// The README shows the policies.yml entry and the PolicyServer of the examples as they are, so
-/// what it shows is what the tests above check.
+/// docs/deploying.md shows the policies.yml entry and the PolicyServer of the examples as they
+/// are, so what it shows is what the tests above check.
 #[test]
 fn the_readme_shows_the_deployment_examples_as_tested() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let page = std::fs::read_to_string(root().join("docs/deploying.md")).unwrap();
     let policies = std::fs::read_to_string(root().join("deploy/policies.yml")).unwrap();
     let entry = policies
         .split_once("\nsecurity-context-policy:\n")
@@ -674,8 +675,8 @@ fn the_readme_shows_the_deployment_examples_as_tested() {
         ("deploy/admission-policy.yaml", server),
     ] {
         assert!(
-            readme.contains(shown.trim_end()),
-            "README.md does not show this part of {file} as it is:\n{shown}"
+            page.contains(shown.trim_end()),
+            "docs/deploying.md does not show this part of {file} as it is:\n{shown}"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! The cases where Kyverno's `podSecurity` engine or its CEL Pod Security Standards policies
-//! have been reported to decide differently from Pod Security Admission (README, "Migrating
-//! from Kyverno"): this policy decides each as PSA does, through a Kyverno policy pasted as it
-//! is and through the native settings alike.
+//! have been reported to decide differently from Pod Security Admission
+//! (docs/migrating-from-kyverno.md, "Where Kyverno is not PSA-exact"): this policy decides each
+//! as PSA does, through a Kyverno policy pasted as it is and through the native settings alike.
 
 mod support;
 

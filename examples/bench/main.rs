@@ -10,8 +10,8 @@
 //!
 //!     cargo run --profile runner --example bench -- policy.wasm floor-policy.wasm
 //!
-//! Prints figures; asserts nothing about them (targets live in the README and the issue
-//! tracker), only that what is timed is the real decision.
+//! Prints figures; asserts nothing about them (targets live in docs/performance.md and the
+//! issue tracker), only that what is timed is the real decision.
 
 mod fixtures;
 mod fresh;
