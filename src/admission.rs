@@ -494,6 +494,44 @@ fn namespace_levels(
     ))
 }
 
+/// The policy at the request namespace's levels, with the errors of its invalid labels, when
+/// the namespace's labels choose the levels; `None` when the settings' own levels apply.
+fn namespace_policy(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Result<Option<(Rc<Policy>, Vec<LabelError>)>, ContextError> {
+    if !policy.reads_namespace_labels() {
+        return Ok(None);
+    }
+    let (levels, errors) = namespace_levels(policy, request, context)?;
+    Ok(Some((policy.for_namespace(levels), errors)))
+}
+
+/// The policy a workload request is judged by, as `decide_with` chooses it: the settings' own
+/// levels or its namespace's, with the exemptions that select who asks and where the pod
+/// runs. For front ends that break a rejection down (which rule, container and field: the
+/// command-line tool's `check`) and judge variations of the object the way the request was
+/// judged. `Err` says why the request cannot be judged (an unreadable object, a namespace the
+/// context cannot give); `Ok(None)` is a request that carries no pod.
+pub fn judging_policy(
+    policy: &Policy,
+    request: &AdmissionRequest,
+    context: &dyn ClusterContext,
+) -> Result<Option<Policy>, String> {
+    let Some(kind) = workload_kind(request) else {
+        return Ok(None);
+    };
+    let pod = match read_pod(kind, &request.object) {
+        Ok(Some(pod)) => pod,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let namespaced = namespace_policy(policy, request, context).map_err(|e| e.to_string())?;
+    let policy = namespaced.as_ref().map_or(policy, |(p, _)| &**p);
+    Ok(Some(policy.in_scope(&request.scope(&pod)).into_owned()))
+}
+
 fn decide_workload(
     policy: &Policy,
     request: &AdmissionRequest,
@@ -531,26 +569,24 @@ fn decide_workload(
     // With namespace labels, the namespace's levels replace the settings' (asked only now,
     // for a workload that is judged); a namespace that cannot be read rejects.
     let mut audit_annotations = BTreeMap::new();
-    let namespaced;
-    let policy = if policy.reads_namespace_labels() {
-        match namespace_levels(policy, request, context) {
-            Ok((levels, errors)) => {
-                if !errors.is_empty() {
-                    audit_annotations.insert(
-                        ERROR_ANNOTATION.to_string(),
-                        format!(
-                            "Failed to parse policy: {}",
-                            namespace::errors_message(&errors)
-                        ),
-                    );
-                }
-                namespaced = policy.for_namespace(levels);
-                &*namespaced
+    let namespaced = match namespace_policy(policy, request, context) {
+        Ok(namespaced) => namespaced,
+        Err(e) => return cannot_evaluate(policy, kind, e),
+    };
+    let policy = match &namespaced {
+        Some((namespaced, errors)) => {
+            if !errors.is_empty() {
+                audit_annotations.insert(
+                    ERROR_ANNOTATION.to_string(),
+                    format!(
+                        "Failed to parse policy: {}",
+                        namespace::errors_message(errors)
+                    ),
+                );
             }
-            Err(e) => return cannot_evaluate(policy, kind, e),
+            &**namespaced
         }
-    } else {
-        policy
+        None => policy,
     };
     // Exemptions that select requests by who asks and where apply to this one when they match.
     let scope = request.scope(&pod);

@@ -383,8 +383,34 @@ impl Policy {
 
     /// Every violation of a plan, in evaluation order.
     fn run(&self, plan: &Plan, pod: &Pod<'_>, all: &[&Container<'_>]) -> Vec<Finding> {
+        self.run_rules(&plan.rules, pod, all)
+    }
+
+    /// The violation of one enforced rule (a check or constraint id) by the given containers of
+    /// a pod, exemptions applied, as a rejection would report it; `None` when the rule holds or
+    /// is not enforced. For front ends that break a rejection down: which containers and which
+    /// fields make a rule fail.
+    pub fn rule_violation(
+        &self,
+        rule: &str,
+        pod: &Pod<'_>,
+        containers: &[&Container<'_>],
+    ) -> Option<Violation> {
+        let planned = self.planned(rule)?;
+        self.run_rules(std::slice::from_ref(planned), pod, containers)
+            .pop()
+            .map(|f| f.violation)
+    }
+
+    /// Every violation of `rules`, in their order.
+    fn run_rules(
+        &self,
+        rules: &[PlannedRule],
+        pod: &Pod<'_>,
+        all: &[&Container<'_>],
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for planned in &plan.rules {
+        for planned in rules {
             let applying = planned.exemptions.iter().any(|&i| self.applies[i]);
             if applying && self.exempts_workload(planned) {
                 continue;
@@ -445,7 +471,9 @@ impl Policy {
         self.run(&self.enforce, pod, &[container])
     }
 
-    pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {
+    /// The enforced level's and constraints' violations of a pod, exemptions applied, in the
+    /// order a rejection lists them: what `evaluate` rejects for, rule by rule.
+    pub fn enforced_findings(&self, pod: &Pod<'_>) -> Vec<Finding> {
         let all: Vec<&Container> = pod.containers.iter().collect();
         let mut enforced: Vec<Finding> = Vec::new();
         // A constraint that repeats a level check word for word (privileged,
@@ -455,6 +483,12 @@ impl Policy {
                 enforced.push(f);
             }
         }
+        enforced
+    }
+
+    pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {
+        let all: Vec<&Container> = pod.containers.iter().collect();
+        let enforced = self.enforced_findings(pod);
         let warning = self.warn.as_ref().and_then(|plan| {
             let mut findings = self.run(plan, pod, &all);
             // An enforced rejection already says these.

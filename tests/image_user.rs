@@ -30,6 +30,7 @@ fn wasm(request: &Value, settings: &Value, session_file: &str) -> Option<(Value,
     policy.set_host_capabilities(policy_runner::HostCapabilities {
         allow_context_aware: true,
         replay: Some(policy_runner::ReplaySession::from_file(session(session_file)).unwrap()),
+        ..Default::default()
     });
     let answer = support::wasm_validate(&policy, &support::validation_payload(request, settings));
     let calls = policy

@@ -28,6 +28,7 @@ fn validate(
     policy.set_host_capabilities(HostCapabilities {
         allow_context_aware,
         replay: Some(replay),
+        ..Default::default()
     });
     let answer = support::wasm_validate(
         policy,

@@ -41,6 +41,7 @@ fn evaluate(
     policy.set_host_capabilities(HostCapabilities {
         allow_context_aware: true,
         replay: Some(replay),
+        ..Default::default()
     });
     let response = serde_json::to_value(policy.evaluate(request, settings)).unwrap();
     let capabilities = policy.host_capabilities();

@@ -181,6 +181,7 @@ pub fn run(policy: &Policy, floor: &Policy) {
             policy.set_host_capabilities(HostCapabilities {
                 allow_context_aware: case.session.is_some(),
                 replay: case.session.map(|session| session()),
+                ..Default::default()
             })
         };
         replay(policy);

@@ -87,6 +87,7 @@ pub fn run(policy: &Policy, floor: &Policy) {
     policy.set_host_capabilities(HostCapabilities {
         allow_context_aware: true,
         replay: Some(labelled_namespace_session()),
+        ..Default::default()
     });
     let rewind = || {
         if let Some(session) = policy.host_capabilities().replay.as_mut() {
@@ -142,6 +143,7 @@ pub fn run(policy: &Policy, floor: &Policy) {
             ReplaySession::from_file("test_data/sessions/image_users_storefront.yml")
                 .expect("the image session parses"),
         ),
+        ..Default::default()
     });
     rewind();
     let answer: Value =
@@ -272,6 +274,7 @@ fn bench_profiles(policy: &Policy, floor: &Policy) -> (f64, f64) {
     policy.set_host_capabilities(HostCapabilities {
         allow_context_aware: true,
         replay: Some(session),
+        ..Default::default()
     });
     let rewind = || {
         if let Some(replay) = policy.host_capabilities().replay.as_mut() {

@@ -72,6 +72,7 @@ pub fn run_examples(args: &ExamplesArgs) -> Result<bool, String> {
         policy.set_host_capabilities(HostCapabilities {
             allow_context_aware: replay.is_some(),
             replay,
+            ..Default::default()
         });
         let response = policy.evaluate(&request, &settings);
         let message = response

@@ -55,6 +55,23 @@ pub struct HostCapabilities {
     pub allow_context_aware: bool,
     /// `--replay-host-capabilities-interactions`: the recorded answers.
     pub replay: Option<ReplaySession>,
+    /// Answers computed by the embedding program instead of replayed in order (the command-line
+    /// tool answers from the manifests it reads); asked before `replay`.
+    pub responder: Option<Responder>,
+}
+
+/// A host that answers the guest's requests itself, in any order: `None` leaves the request
+/// to the replay session.
+pub type ResponderFn = dyn Fn(&HostRequest) -> Option<HostAnswer> + Send + Sync;
+
+/// A shared [`ResponderFn`].
+#[derive(Clone)]
+pub struct Responder(pub std::sync::Arc<ResponderFn>);
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder(..)")
+    }
 }
 
 /// The resource a SubjectAccessReview asks about, as kwctl records it.
@@ -240,6 +257,22 @@ impl ReplaySession {
         self.cursor = 0;
     }
 
+    /// The answer recorded for a request equal to `request`, wherever it is in the session and
+    /// however often it was asked before: the session as a table of answers, for callers that
+    /// evaluate many objects in no fixed order. `None` when the session has no such request.
+    pub fn lookup(&self, request: &HostRequest) -> Option<HostAnswer> {
+        self.lookup_where(|recorded| recorded == request)
+    }
+
+    /// The answer recorded for the first request that `matches` (see [`ReplaySession::lookup`]).
+    pub fn lookup_where(&self, matches: impl Fn(&HostRequest) -> bool) -> Option<HostAnswer> {
+        let exchange = self.exchanges.iter().find(|e| matches(&e.request))?;
+        Some(match &exchange.response {
+            Recorded::Success(payload) => Ok(payload.clone()),
+            Recorded::Error(message) => Err(format!("{CALLBACK_FAILURE}{message}")),
+        })
+    }
+
     /// kwctl's answer to the next host call.
     pub fn answer(&mut self, request: &HostRequest) -> HostAnswer {
         let index = self.cursor;
@@ -376,6 +409,9 @@ impl HostCapabilities {
                 ));
             }
         }
+        if let Some(answer) = self.responder.as_ref().and_then(|r| (r.0)(&request)) {
+            return answer;
+        }
         match &mut self.replay {
             Some(session) => session.answer(&request),
             None => Err(format!(
@@ -444,6 +480,7 @@ mod tests {
         HostCapabilities {
             allow_context_aware: true,
             replay: Some(ReplaySession::from_yaml(text).unwrap()),
+            ..Default::default()
         }
     }
 

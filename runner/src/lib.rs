@@ -27,10 +27,10 @@ pub use admission::{
     admission_response, encoded_json_patch, json_patch, AdmissionResponse, AdmissionResponseStatus,
 };
 pub use error::{Error, Result};
-pub use host::{HostCapabilities, ReplaySession};
+pub use host::{HostAnswer, HostCapabilities, HostRequest, ReplaySession, Responder};
 pub use input::{
     admission_request_from_value, parse_request, parse_settings_json, read_request_file,
     read_settings_file,
 };
-pub use policy::{GuestLogs, LoadOptions, Policy, PolicyModule, DEFAULT_TIMEOUT};
+pub use policy::{cache_dir, GuestLogs, LoadOptions, Policy, PolicyModule, DEFAULT_TIMEOUT};
 pub use protocol::{SettingsValidationResponse, ValidationResponse};

@@ -177,14 +177,7 @@ fn policy_path(uri: &str) -> Result<PathBuf, String> {
 }
 
 fn cache_dir() -> Option<PathBuf> {
-    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(dir) = non_empty("POLICY_RUNNER_CACHE_DIR") {
-        return Some(dir.into());
-    }
-    let base = non_empty("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("policy-runner").join("wasmtime"))
+    policy_runner::cache_dir("POLICY_RUNNER_CACHE_DIR", "policy-runner")
 }
 
 fn run(args: &RunArgs) -> Result<(), String> {
@@ -220,6 +213,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
     policy.set_host_capabilities(HostCapabilities {
         allow_context_aware: args.allow_context_aware,
         replay,
+        ..Default::default()
     });
 
     let verdict = match policy.validate_settings(&settings.to_string()) {

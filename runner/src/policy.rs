@@ -29,6 +29,19 @@ pub enum GuestLogs {
     Stderr,
 }
 
+/// Where a program keeps wasmtime's compilation cache: `$VAR` when set, else
+/// `$XDG_CACHE_HOME/APP/wasmtime` or `~/.cache/APP/wasmtime`; `None` without a home.
+pub fn cache_dir(var: &str, app: &str) -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty(var) {
+        return Some(dir.into());
+    }
+    let base = non_empty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join(app).join("wasmtime"))
+}
+
 /// Default limit on the run time of one waPC call (see [`LoadOptions::timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -343,6 +343,7 @@ impl ReplayContext {
         ReplayContext(std::cell::RefCell::new(policy_runner::HostCapabilities {
             allow_context_aware: true,
             replay: Some(session),
+            ..Default::default()
         }))
     }
 
@@ -550,6 +551,7 @@ pub fn wasm_validate_case(policy: &policy_runner::Policy, case: &Case) -> Value 
             .session
             .as_ref()
             .map(|s| policy_runner::ReplaySession::from_file(s).unwrap()),
+        ..Default::default()
     });
     wasm_validate(policy, &validation_payload(&case.request, &case.settings))
 }
