@@ -494,13 +494,16 @@ fn namespace_levels(
     ))
 }
 
-/// The policy at the request namespace's levels, with the errors of its invalid labels, when
-/// the namespace's labels choose the levels; `None` when the settings' own levels apply.
+/// A policy at a namespace's levels, with the errors of the namespace's invalid labels.
+type NamespacedPolicy = (Rc<Policy>, Vec<LabelError>);
+
+/// The policy at the request namespace's levels, when the namespace's labels choose the
+/// levels; `None` when the settings' own levels apply.
 fn namespace_policy(
     policy: &Policy,
     request: &AdmissionRequest,
     context: &dyn ClusterContext,
-) -> Result<Option<(Rc<Policy>, Vec<LabelError>)>, ContextError> {
+) -> Result<Option<NamespacedPolicy>, ContextError> {
     if !policy.reads_namespace_labels() {
         return Ok(None);
     }

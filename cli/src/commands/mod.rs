@@ -1,0 +1,3 @@
+//! One module per command, as kwctl has them.
+
+pub mod check;
