@@ -901,3 +901,80 @@ fn the_readme_example_is_what_check_prints() {
     let output = run(&args);
     assert_eq!(stdout(&output).lines().collect::<Vec<_>>(), shown);
 }
+
+/// A case of test_data/cases.json: its request's object as a manifest, its settings, its
+/// session, and what the module answers through that session.
+fn case(name: &str) -> (PathBuf, PathBuf, PathBuf, Value) {
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("test_data/cases.json")).unwrap(),
+    )
+    .unwrap();
+    let case = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+        .clone();
+    let request = policy_runner::read_request_file(
+        root()
+            .join("test_data")
+            .join(case["request"].as_str().unwrap()),
+    )
+    .unwrap();
+    let dir = scratch(name);
+    let manifest = dir.join("object.yaml");
+    std::fs::write(
+        &manifest,
+        serde_yaml::to_string(&request["object"]).unwrap(),
+    )
+    .unwrap();
+    let settings = dir.join("settings.json");
+    std::fs::write(&settings, case["settings"].to_string()).unwrap();
+    let session = root()
+        .join("test_data")
+        .join(case["session"].as_str().unwrap());
+    (manifest, settings, session, case)
+}
+
+#[test]
+fn a_kwctl_session_answers_for_the_cluster() {
+    for name in ["deployment_image_users", "pod_namespace_label_baseline"] {
+        let (manifest, settings, session, case) = case(name);
+        let args = [
+            "check",
+            "--format",
+            "json",
+            "--settings",
+            settings.to_str().unwrap(),
+        ];
+        let with = |extra: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(extra);
+            all.push(manifest.to_str().unwrap());
+            run(&all)
+        };
+        let answered = with(&["--session", session.to_str().unwrap()]);
+        let report = json_of(&answered);
+        let result = &report["results"][0];
+        assert_eq!(result["verdict"], "rejected", "{name}: {result}");
+        // cases.json gives the part of the message that matters.
+        let message = result["message"].as_str().unwrap();
+        assert!(
+            message.contains(case["message"].as_str().unwrap()),
+            "{name}: {message}"
+        );
+        assert_eq!(answered.status.code(), Some(1));
+        // Without the session, the same object needs the cluster, and says for what.
+        let unanswered = with(&[]);
+        let report = json_of(&unanswered);
+        let result = &report["results"][0];
+        assert_eq!(result["verdict"], "undecided", "{name}: {result}");
+        let needs = result["needsCluster"][0].as_str().unwrap();
+        assert!(
+            needs.contains("image \"") || needs.contains("namespace \"default\""),
+            "{name}: {needs}"
+        );
+        assert_eq!(unanswered.status.code(), Some(1));
+    }
+}
