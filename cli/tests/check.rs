@@ -67,6 +67,13 @@ fn json_of(output: &Output) -> Value {
     })
 }
 
+/// `text` written to `file` in the scratch directory `dir` (emptied first).
+fn scratch_file(dir: &str, file: &str, text: &str) -> PathBuf {
+    let path = scratch(dir).join(file);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = root().join("target/tmp/cli-tests").join(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -281,9 +288,8 @@ fn sarif_schema() -> Value {
 
 #[test]
 fn sarif_is_valid_and_points_at_the_violating_keys() {
-    let dir = scratch("sarif");
-    let file = dir.join("agent.yaml");
-    std::fs::write(&file, VIOLATIONS).unwrap();
+    let file = scratch_file("sarif", "agent.yaml", VIOLATIONS);
+    let dir = file.parent().unwrap().to_path_buf();
     let settings = dir.join("settings.yaml");
     std::fs::write(&settings, "level: baseline\n").unwrap();
     let output = run(&[
@@ -409,9 +415,7 @@ fn a_list_as_kubectl_prints_it_is_judged_item_by_item() {
         "metadata": {"resourceVersion": ""}
     });
     let text = serde_json::to_string_pretty(&list).unwrap();
-    let dir = scratch("list");
-    let file = dir.join("list.json");
-    std::fs::write(&file, &text).unwrap();
+    let file = scratch_file("list", "list.json", &text);
     let report = json_of(&run(&[
         "check",
         "--format",
@@ -494,13 +498,7 @@ fn directories_are_searched_for_manifests() {
 
 #[test]
 fn a_broken_document_is_named_and_the_others_still_judged() {
-    let dir = scratch("broken");
-    let file = dir.join("three.yaml");
-    std::fs::write(
-        &file,
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: c, image: i}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: broken\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: third}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: i}]\n",
-    )
-    .unwrap();
+    let file = scratch_file("broken", "three.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: c, image: i}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: broken\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: third}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: i}]\n");
     let output = run(&[
         "check",
         "--format",
@@ -540,9 +538,7 @@ fn a_broken_document_is_named_and_the_others_still_judged() {
 
 #[test]
 fn bad_settings_and_missing_files_exit_2() {
-    let dir = scratch("bad-settings");
-    let settings = dir.join("settings.yaml");
-    std::fs::write(&settings, "level: strict\n").unwrap();
+    let settings = scratch_file("bad-settings", "settings.yaml", "level: strict\n");
     let file = manifests().join("guestbook-all-in-one.yaml");
     let output = run(&[
         "check",
@@ -576,13 +572,8 @@ fn bad_settings_and_missing_files_exit_2() {
 
 #[test]
 fn exit_codes_follow_the_verdicts_and_warnings() {
-    let dir = scratch("exit-codes");
-    let compliant = dir.join("compliant.yaml");
-    std::fs::write(
-        &compliant,
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: c\n      image: i\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n",
-    )
-    .unwrap();
+    let compliant = scratch_file("exit-codes", "compliant.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: c\n      image: i\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n");
+    let dir = compliant.parent().unwrap().to_path_buf();
     assert_eq!(
         run(&["check", compliant.to_str().unwrap()]).status.code(),
         Some(0)
@@ -679,9 +670,8 @@ spec:
 
 #[test]
 fn a_cluster_admission_policy_chooses_what_it_judges() {
-    let dir = scratch("policy");
-    let policy = dir.join("policy.yaml");
-    std::fs::write(&policy, POLICY).unwrap();
+    let policy = scratch_file("policy", "policy.yaml", POLICY);
+    let dir = policy.parent().unwrap().to_path_buf();
     let files = [
         manifests().join("flannel-kube-flannel.yml"),
         manifests().join("metallb-native.yaml"),
@@ -793,9 +783,11 @@ fn a_cluster_admission_policy_chooses_what_it_judges() {
 
 #[test]
 fn namespace_labels_come_from_the_input_or_the_verdict_needs_the_cluster() {
-    let dir = scratch("namespace-labels");
-    let settings = dir.join("settings.yaml");
-    std::fs::write(&settings, "namespaceLabels: true\nlevel: privileged\n").unwrap();
+    let settings = scratch_file(
+        "namespace-labels",
+        "settings.yaml",
+        "namespaceLabels: true\nlevel: privileged\n",
+    );
     let file = manifests().join("kustomize-build-output.yaml");
     // Namespace shop enforces baseline and warns restricted.
     let output = run(&[

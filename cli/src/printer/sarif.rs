@@ -77,39 +77,32 @@ fn location(file: &str, line: usize) -> Location {
 
 impl Printer for SarifPrinter {
     fn print(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let checks = check_ids::all()
+            .into_iter()
+            .map(|(id, help)| (id, help.text, Some(help.markdown)));
+        let tool = TOOL_RULES
+            .iter()
+            .map(|(id, text)| (*id, text.to_string(), None));
         let mut rules: Vec<ReportingDescriptor> = Vec::new();
         let mut index: BTreeMap<String, i64> = BTreeMap::new();
-        for (id, help) in check_ids::all() {
+        for (id, text, markdown) in checks.chain(tool) {
             index.insert(id.to_string(), rules.len() as i64);
-            rules.push(
-                ReportingDescriptor::builder()
-                    .id(id.to_string())
-                    .short_description(
-                        MultiformatMessageString::builder()
-                            .text(help.text.clone())
-                            .build(),
-                    )
-                    .help(
-                        MultiformatMessageString::builder()
-                            .text(help.text)
-                            .markdown(help.markdown)
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
-        for (id, help) in TOOL_RULES {
-            index.insert(id.to_string(), rules.len() as i64);
-            rules.push(
-                ReportingDescriptor::builder()
-                    .id(id.to_string())
-                    .short_description(
-                        MultiformatMessageString::builder()
-                            .text(help.to_string())
-                            .build(),
-                    )
-                    .build(),
-            );
+            let mut rule = ReportingDescriptor::builder()
+                .id(id.to_string())
+                .short_description(
+                    MultiformatMessageString::builder()
+                        .text(text.clone())
+                        .build(),
+                )
+                .build();
+            // The checks' help is the docs' row, in both forms.
+            rule.help = markdown.map(|markdown| {
+                MultiformatMessageString::builder()
+                    .text(text)
+                    .markdown(markdown)
+                    .build()
+            });
+            rules.push(rule);
         }
         let result = |rule: &str,
                       level: ResultLevel,
