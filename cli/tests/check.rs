@@ -970,3 +970,111 @@ fn a_kwctl_session_answers_for_the_cluster() {
         assert_eq!(unanswered.status.code(), Some(1));
     }
 }
+
+/// The real kwctl, on PATH or beside the repository; `None` (the test then says it skipped)
+/// unless REQUIRE_REAL_KWCTL is set, as in CI, where a missing kwctl fails.
+fn real_kwctl() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("kwctl"))
+            .find(|c| c.is_file())
+    });
+    let found = on_path.or_else(|| {
+        let beside = root().join("../shared/kwctl/kwctl");
+        beside.is_file().then_some(beside)
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("REQUIRE_REAL_KWCTL").is_none(),
+            "REQUIRE_REAL_KWCTL is set and there is no kwctl"
+        );
+        eprintln!("skipped: no kwctl on PATH or at ../shared/kwctl/kwctl");
+    }
+    found
+}
+
+const UNREACHABLE_KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters:\n  - name: unreachable\n    cluster: {server: \"http://127.0.0.1:9\"}\ncontexts:\n  - name: unreachable\n    context: {cluster: unreachable, user: nobody}\ncurrent-context: unreachable\nusers:\n  - name: nobody\n    user: {}\n";
+
+/// What the documented path gives per object (`kwctl scaffold admission-request` then `kwctl
+/// run`), and what `check` gives for the same objects in one run, are the same verdicts and
+/// messages.
+#[test]
+fn verdicts_equal_kwctl_scaffold_and_run_per_object() {
+    let Some(kwctl) = real_kwctl() else {
+        return;
+    };
+    let dir = scratch("kwctl");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, UNREACHABLE_KUBECONFIG).unwrap();
+    let kwctl_run = |args: &[&str]| -> Output {
+        Command::new(root().join("scripts/kwctl-offline.sh"))
+            .args(args)
+            .env("KWCTL_BIN", &kwctl)
+            .env("KUBECONFIG", &kubeconfig)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    let wasm = std::env::var("POLICY_WASM").unwrap_or_else(|_| "policy.wasm".to_string());
+    let mut compared = 0;
+    for file in [
+        "helm-template-output.yaml",
+        "flannel-kube-flannel.yml",
+        "metallb-native.yaml",
+    ] {
+        let path = manifests().join(file);
+        for settings in [json!({}), json!({"level": "baseline"})] {
+            let settings_path = dir.join("settings.json");
+            std::fs::write(&settings_path, settings.to_string()).unwrap();
+            let report = json_of(&run(&[
+                "check",
+                "--format",
+                "json",
+                "--settings",
+                settings_path.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ]));
+            let workloads: Vec<Value> = documents(&path)
+                .into_iter()
+                .filter(|d| create_request(d, "default").is_some())
+                .collect();
+            let results = report["results"].as_array().unwrap();
+            assert_eq!(results.len(), workloads.len());
+            for (object, result) in workloads.iter().zip(results) {
+                let object_path = dir.join("object.yaml");
+                std::fs::write(&object_path, serde_yaml::to_string(object).unwrap()).unwrap();
+                let scaffold = kwctl_run(&[
+                    "scaffold",
+                    "admission-request",
+                    "--operation",
+                    "CREATE",
+                    "--object",
+                    object_path.to_str().unwrap(),
+                ]);
+                assert!(scaffold.status.success(), "{}", stderr(&scaffold));
+                let request_path = dir.join("request.json");
+                std::fs::write(&request_path, &scaffold.stdout).unwrap();
+                let judged = kwctl_run(&[
+                    "run",
+                    "--request-path",
+                    request_path.to_str().unwrap(),
+                    "--settings-json",
+                    &settings.to_string(),
+                    &wasm,
+                ]);
+                assert!(judged.status.success(), "{}", stderr(&judged));
+                let response: Value = serde_json::from_slice(&judged.stdout).unwrap();
+                assert_eq!(result["allowed"], response["allowed"], "{file}: {result}");
+                assert_eq!(
+                    result["message"], response["status"]["message"],
+                    "{file}: the same words"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(
+        compared, 10,
+        "helm's 2, flannel's 1 and metallb's 2 workloads, twice"
+    );
+}
