@@ -130,6 +130,11 @@ pub struct Exemption {
     /// rule's `match`).
     #[serde(default)]
     pub outside: bool,
+    /// A container is selected only when its name is in `containers` *and* its image matches
+    /// `images` (default: either): an exemption pinned to one container of one image, which a
+    /// renamed container or a new image does not inherit.
+    #[serde(default)]
+    pub name_and_image: bool,
     /// Field → values: only these values of that field are exempt, in the selected containers
     /// (see `value_exemption`); the checks still judge everything else.
     #[serde(default)]
@@ -162,9 +167,15 @@ impl Exemption {
         self.images.is_empty() && self.containers.is_empty() && self.container_kinds.is_empty()
     }
 
-    /// Whether it names this container, or its image.
+    /// Whether it names this container, or its image (with `nameAndImage`: both).
     pub fn covers_container(&self, name: &str, image: &str) -> bool {
-        self.containers.iter().any(|c| c == name) || self.images.iter().any(|g| g.matches(image))
+        let named = self.containers.iter().any(|c| c == name);
+        let imaged = self.images.iter().any(|g| g.matches(image));
+        if self.name_and_image {
+            named && imaged
+        } else {
+            named || imaged
+        }
     }
 
     /// Whether it selects this container: by name or image when it names either, and by kind
@@ -450,6 +461,13 @@ impl Settings {
                     "invalid settings: exemptions[{i}].outside needs a who or where selector (usernames, groups, namespaces, runtimeClasses, serviceAccounts) to be outside of"
                 ));
             }
+            if exemption.name_and_image
+                && (exemption.containers.is_empty() || exemption.images.is_empty())
+            {
+                return Err(format!(
+                    "invalid settings: exemptions[{i}].nameAndImage needs both containers and images: it selects the containers that match both"
+                ));
+            }
             if exemption.containers.iter().any(|c| c.is_empty()) {
                 return Err(format!(
                     "invalid settings: exemptions[{i}].containers has an empty name"
@@ -627,6 +645,15 @@ mod tests {
         assert!(!s.exemptions[0].covers_container("x", "docker.io/pause"));
         assert!(s.exemptions[1].covers_container("agent", "any"));
         assert!(s.exemptions[2].whole_workload());
+        let both = parse(
+            r#"{"exemptions": [{"checks": ["privileged"], "containers": ["agent"], "images": ["example/agent:*"], "nameAndImage": true}]}"#,
+        )
+        .unwrap()
+        .exemptions
+        .remove(0);
+        assert!(both.covers_container("agent", "example/agent:1"));
+        assert!(!both.covers_container("agent", "example/other:1"));
+        assert!(!both.covers_container("sidecar", "example/agent:1"));
     }
 
     #[test]
@@ -673,6 +700,14 @@ mod tests {
         assert!(err.contains("invalid pattern"), "{err}");
         let err = parse(r#"{"exemptions": [{"images": ["x"]}]}"#).unwrap_err();
         assert!(err.contains("missing field `checks`"), "{err}");
+        let err = parse(
+            r#"{"exemptions": [{"checks": ["privileged"], "images": ["x"], "nameAndImage": true}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("nameAndImage needs both containers and images"),
+            "{err}"
+        );
         assert!(parse(r#"{"level": 3}"#).is_err());
         assert!(parse("[]").is_err());
         // Found by fuzzing: a form feed is not JSON whitespace.
