@@ -14,7 +14,6 @@ mod module;
 mod offline_cluster;
 mod printer;
 mod report;
-mod requests;
 mod violations;
 
 use clap::{Parser, Subcommand};
@@ -35,11 +34,16 @@ enum Command {
     /// policy module's own verdicts and messages.
     #[command(after_help = commands::check::AFTER_HELP)]
     Check(commands::check::CheckArgs),
+    /// Advise the tightest settings today's workloads pass: each namespace's level, the fewest
+    /// and narrowest exemptions at a target level, and the fix for each workload.
+    #[command(after_help = commands::advise::AFTER_HELP)]
+    Advise(commands::advise::AdviseArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Advise(args) => commands::advise::run(args),
     }
 }

@@ -1,3 +1,4 @@
 //! One module per command, as kwctl has them.
 
+pub mod advise;
 pub mod check;

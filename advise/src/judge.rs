@@ -1,0 +1,176 @@
+//! The evaluator, natively, as advice needs it: whether settings admit a request, and which
+//! rules a request breaks, by the pod or by which container.
+
+use security_context_policy::admission::{
+    compiled_policy, decide, judging_policy, AdmissionRequest,
+};
+use security_context_policy::checks::Violation;
+use security_context_policy::context::NoContext;
+use security_context_policy::decision::Decision;
+use security_context_policy::pod::Container;
+use security_context_policy::workload::{read_pod, WorkloadKind};
+use serde_json::{json, Value};
+
+/// The levels from the most permissive, for comparing.
+const LEVELS: &[&str] = &["privileged", "baseline", "restricted"];
+
+/// A level's place in `LEVELS`.
+pub fn rank(level: &str) -> usize {
+    LEVELS.iter().position(|l| *l == level).unwrap_or(0)
+}
+
+/// The level above `level`.
+pub fn above(level: &str) -> Option<&'static str> {
+    LEVELS.get(rank(level) + 1).copied()
+}
+
+/// One rule broken by a workload: by the pod (`container` `None`) or by one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attributed {
+    pub check: &'static str,
+    pub container: Option<ContainerRef>,
+    pub violation: Violation,
+}
+
+/// A container of a pod, as exemptions select it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerRef {
+    /// Its place among the pod's containers (init, regular, ephemeral).
+    pub position: usize,
+    /// `containers`, `initContainers` or `ephemeralContainers`.
+    pub kind: &'static str,
+    pub name: String,
+    pub image: String,
+}
+
+impl Attributed {
+    pub fn finding(&self) -> crate::Finding {
+        crate::Finding {
+            check: self.check.to_string(),
+            container: self.container.as_ref().map(|c| c.name.clone()),
+            message: if self.violation.detail.is_empty() {
+                self.violation.reason.to_string()
+            } else {
+                format!("{} ({})", self.violation.reason, self.violation.detail)
+            },
+        }
+    }
+}
+
+/// The target level and version, and settings made from them.
+pub struct Judge {
+    level: String,
+    version: String,
+    base: String,
+}
+
+impl Judge {
+    pub fn new(level: &str, version: &str) -> Result<Judge, String> {
+        let judge = Judge {
+            level: level.to_string(),
+            version: version.to_string(),
+            base: json!({"level": level, "version": version}).to_string(),
+        };
+        // Settings the policy refuses (an unknown version) are said once, here.
+        compiled_policy(&judge.base)?;
+        Ok(judge)
+    }
+
+    /// `{"level": <target>, "version": <target>}`
+    pub fn base_settings(&self) -> &str {
+        &self.base
+    }
+
+    pub fn base_value(&self) -> Value {
+        serde_json::from_str(&self.base).unwrap_or_default()
+    }
+
+    /// The settings of another level at the target version.
+    pub fn settings_at(&self, level: &str) -> String {
+        json!({"level": level, "version": self.version}).to_string()
+    }
+
+    /// The target level's name.
+    pub fn level(&self) -> &str {
+        &self.level
+    }
+
+    /// The decision of `settings` on `request`.
+    pub fn decide(&self, settings: &str, request: &Value) -> Result<Decision, String> {
+        let policy = compiled_policy(settings)?;
+        let request: AdmissionRequest = serde_json::from_value(request.clone())
+            .map_err(|e| format!("cannot read the request: {e}"))?;
+        Ok(decide(&policy, &request))
+    }
+
+    pub fn admits(&self, settings: &str, request: &Value) -> Result<bool, String> {
+        Ok(matches!(
+            self.decide(settings, request)?,
+            Decision::Accept { .. }
+        ))
+    }
+
+    /// The strictest level `request` passes with no exemption.
+    pub fn strictest(&self, request: &Value) -> Result<String, String> {
+        for level in ["restricted", "baseline"] {
+            if self.admits(&self.settings_at(level), request)? {
+                return Ok(level.to_string());
+            }
+        }
+        Ok("privileged".to_string())
+    }
+
+    /// The rules `settings` find broken in `request`, each by the pod or by one container, in
+    /// the order a rejection lists them.
+    pub fn findings(&self, settings: &str, request: &Value) -> Result<Vec<Attributed>, String> {
+        let policy = compiled_policy(settings)?;
+        let admission: AdmissionRequest = serde_json::from_value(request.clone())
+            .map_err(|e| format!("cannot read the request: {e}"))?;
+        let Some(judging) = judging_policy(&policy, &admission, &NoContext)? else {
+            return Ok(Vec::new());
+        };
+        let Some(kind) = WorkloadKind::of_object(&admission.object) else {
+            return Ok(Vec::new());
+        };
+        let pod = match read_pod(kind, &admission.object) {
+            Ok(Some(pod)) => pod,
+            Ok(None) => return Ok(Vec::new()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut out = Vec::new();
+        for finding in judging.enforced_findings(&pod) {
+            let rule = finding.check;
+            let of_pod = judging.rule_violation(rule, &pod, &[]);
+            if let Some(violation) = &of_pod {
+                out.push(Attributed {
+                    check: rule,
+                    container: None,
+                    violation: violation.clone(),
+                });
+            }
+            for (position, container) in pod.containers.iter().enumerate() {
+                let Some(violation) = judging.rule_violation(rule, &pod, &[container]) else {
+                    continue;
+                };
+                if of_pod.as_ref() == Some(&violation) {
+                    continue;
+                }
+                out.push(Attributed {
+                    check: rule,
+                    container: Some(container_ref(position, container)),
+                    violation,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn container_ref(position: usize, container: &Container<'_>) -> ContainerRef {
+    ContainerRef {
+        position,
+        kind: container.kind.field(),
+        name: container.name.to_string(),
+        image: container.image.to_string(),
+    }
+}
