@@ -11,7 +11,6 @@
 use crate::judge::{Attributed, ContainerRef, Judge};
 use crate::owners::Workload;
 use security_context_policy::pod::{Container, Pod};
-use security_context_policy::scope::DEFAULT_SERVICE_ACCOUNT;
 use security_context_policy::workload::read_pod;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,12 +155,17 @@ fn met(
         .any(|f| f.check == finding.check && f.container.as_ref().map(|c| c.position) == position))
 }
 
+/// The exemptions for `workloads`, which share one namespace and service account (no
+/// exemption of another scope applies to them, so each scope is planned alone).
 pub fn plan(
     judge: &Judge,
-    workloads: &[Workload],
-    targets: &[Vec<Attributed>],
+    workloads: &[&Workload],
+    targets: &[&[Attributed]],
 ) -> Result<Plan, String> {
     let mut drafts: Vec<Draft> = Vec::new();
+    // Workloads made from one template break the same rules the same way: their values are
+    // found once.
+    let mut found: BTreeMap<(Scope, &'static str, String, Values), Values> = BTreeMap::new();
     for (i, (workload, findings)) in workloads.iter().zip(targets).enumerate() {
         if findings.is_empty() {
             continue;
@@ -176,41 +180,44 @@ pub fn plan(
                     workload.creation.name
                 )
             })?;
-        let service_account = pod
-            .service_account_name
-            .unwrap_or(DEFAULT_SERVICE_ACCOUNT)
-            .to_string();
-        for finding in findings {
-            let (scope, available) = match &finding.container {
+        for finding in findings.iter() {
+            let (container, available) = match &finding.container {
                 Some(ContainerRef {
                     position,
                     kind,
                     name,
                     image,
                 }) => (
-                    Scope {
-                        namespace: workload.creation.namespace.clone(),
-                        service_account: service_account.clone(),
-                        container: Some((kind.to_string(), name.clone(), image.clone())),
-                    },
+                    Some((kind.to_string(), name.clone(), image.clone())),
                     container_values(&pod.containers[*position]),
                 ),
-                None => (
-                    Scope {
-                        namespace: workload.creation.namespace.clone(),
-                        service_account: service_account.clone(),
-                        container: None,
-                    },
-                    pod_values(&pod),
-                ),
+                None => (None, pod_values(&pod)),
             };
-            let values = needed_values(
-                judge,
-                &workload.creation.request,
-                finding,
-                &scope,
-                available,
-            )?;
+            let scope = Scope {
+                namespace: workload.creation.namespace.clone(),
+                service_account: workload.service_account.clone(),
+                container,
+            };
+            let key = (
+                scope.clone(),
+                finding.check,
+                finding.violation.detail.clone(),
+                available.clone(),
+            );
+            let values = match found.get(&key) {
+                Some(values) => values.clone(),
+                None => {
+                    let values = needed_values(
+                        judge,
+                        &workload.creation.request,
+                        finding,
+                        &scope,
+                        available,
+                    )?;
+                    found.insert(key, values.clone());
+                    values
+                }
+            };
             add(&mut drafts, scope, finding.check, values, i);
         }
     }
@@ -321,7 +328,7 @@ fn add(
 }
 
 /// Drops every exemption, rule and value the workloads that needed it do without.
-fn prune(judge: &Judge, workloads: &[Workload], drafts: &mut Vec<Draft>) -> Result<(), String> {
+fn prune(judge: &Judge, workloads: &[&Workload], drafts: &mut Vec<Draft>) -> Result<(), String> {
     let all_pass = |drafts: &[Draft], affected: &BTreeSet<usize>| -> Result<bool, String> {
         let exemptions: Vec<Value> = drafts.iter().map(Draft::to_value).collect();
         let settings = settings_with(judge, &exemptions);

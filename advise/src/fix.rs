@@ -4,7 +4,6 @@
 //! broken once every default is set, which only the workload's own choices break.
 
 use crate::judge::Judge;
-use security_context_policy::admission::compiled_policy;
 use security_context_policy::mutation::mutate;
 use security_context_policy::workload::{read_pod, WorkloadKind};
 use serde_json::Value;
@@ -17,7 +16,7 @@ pub fn fix(judge: &Judge, request: &Value) -> Result<(Option<Value>, Option<Stri
         .ok_or("the object carries no pod")?;
     let mut settings = judge.base_value();
     settings["mutate"] = Value::Bool(true);
-    let policy = compiled_policy(&settings.to_string())?;
+    let policy = judge.policy(&settings.to_string())?;
     let mutated = mutate(&policy, kind, || Ok(object.clone()), &pod, false)?;
     let mut mutated_request = request.clone();
     if let Some(mutated) = &mutated {

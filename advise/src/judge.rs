@@ -1,15 +1,18 @@
 //! The evaluator, natively, as advice needs it: whether settings admit a request, and which
 //! rules a request breaks, by the pod or by which container.
 
-use security_context_policy::admission::{
-    compiled_policy, decide, judging_policy, AdmissionRequest,
-};
+use security_context_policy::admission::{decide, judging_policy, AdmissionRequest};
 use security_context_policy::checks::Violation;
 use security_context_policy::context::NoContext;
 use security_context_policy::decision::Decision;
 use security_context_policy::pod::Container;
+use security_context_policy::policy::Policy;
+use security_context_policy::settings::Settings;
 use security_context_policy::workload::{read_pod, WorkloadKind};
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The levels from the most permissive, for comparing.
 const LEVELS: &[&str] = &["privileged", "baseline", "restricted"];
@@ -57,12 +60,19 @@ impl Attributed {
     }
 }
 
-/// The target level and version, and settings made from them.
+/// The target level and version, and settings made from them. One per thread: the policies it
+/// compiles are not shared.
 pub struct Judge {
     level: String,
     version: String,
     base: String,
+    /// Policies by settings text: advice asks the same few settings over and over (each level,
+    /// mutation, one scope's exemptions while they are pruned).
+    policies: RefCell<HashMap<String, Rc<Policy>>>,
 }
+
+/// How many compiled policies a judge keeps.
+const KEPT_POLICIES: usize = 256;
 
 impl Judge {
     pub fn new(level: &str, version: &str) -> Result<Judge, String> {
@@ -70,10 +80,25 @@ impl Judge {
             level: level.to_string(),
             version: version.to_string(),
             base: json!({"level": level, "version": version}).to_string(),
+            policies: RefCell::new(HashMap::new()),
         };
         // Settings the policy refuses (an unknown version) are said once, here.
-        compiled_policy(&judge.base)?;
+        judge.policy(&judge.base)?;
         Ok(judge)
+    }
+
+    /// The policy of a settings text, compiled once.
+    pub fn policy(&self, settings: &str) -> Result<Rc<Policy>, String> {
+        if let Some(policy) = self.policies.borrow().get(settings) {
+            return Ok(Rc::clone(policy));
+        }
+        let policy = Rc::new(Policy::new(Settings::from_json(settings.as_bytes())?));
+        let mut policies = self.policies.borrow_mut();
+        if policies.len() >= KEPT_POLICIES {
+            policies.clear();
+        }
+        policies.insert(settings.to_string(), Rc::clone(&policy));
+        Ok(policy)
     }
 
     /// `{"level": <target>, "version": <target>}`
@@ -97,7 +122,7 @@ impl Judge {
 
     /// The decision of `settings` on `request`.
     pub fn decide(&self, settings: &str, request: &Value) -> Result<Decision, String> {
-        let policy = compiled_policy(settings)?;
+        let policy = self.policy(settings)?;
         let request: AdmissionRequest = serde_json::from_value(request.clone())
             .map_err(|e| format!("cannot read the request: {e}"))?;
         Ok(decide(&policy, &request))
@@ -123,7 +148,7 @@ impl Judge {
     /// The rules `settings` find broken in `request`, each by the pod or by one container, in
     /// the order a rejection lists them.
     pub fn findings(&self, settings: &str, request: &Value) -> Result<Vec<Attributed>, String> {
-        let policy = compiled_policy(settings)?;
+        let policy = self.policy(settings)?;
         let admission: AdmissionRequest = serde_json::from_value(request.clone())
             .map_err(|e| format!("cannot read the request: {e}"))?;
         let Some(judging) = judging_policy(&policy, &admission, &NoContext)? else {

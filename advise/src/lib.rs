@@ -113,6 +113,94 @@ pub struct WorkloadAdvice {
     pub reason: Option<String>,
 }
 
+/// What is found of one workload on its own, before exemptions are planned.
+struct Judged {
+    strictest: String,
+    /// The rules it breaks at the target level.
+    target: Vec<judge::Attributed>,
+    /// The checks it breaks at each level (`baseline`, `restricted`), for the blockers.
+    checks_at: BTreeMap<&'static str, Vec<String>>,
+    fix: Option<Value>,
+    reason: Option<String>,
+}
+
+fn judge_one(judge: &judge::Judge, request: &Value) -> Result<Judged, String> {
+    let mut checks_at = BTreeMap::new();
+    let mut target = Vec::new();
+    for level in ["restricted", "baseline"] {
+        let findings = if level == judge.level() {
+            let findings = judge.findings(judge.base_settings(), request)?;
+            target = findings.clone();
+            findings
+        } else {
+            judge.findings(&judge.settings_at(level), request)?
+        };
+        let mut checks: Vec<String> = Vec::new();
+        for f in findings {
+            if !checks.iter().any(|c| c == f.check) {
+                checks.push(f.check.to_string());
+            }
+        }
+        checks_at.insert(level, checks);
+    }
+    let strictest = judge.strictest(request)?;
+    let (fix, reason) = if target.is_empty() {
+        (None, None)
+    } else {
+        fix::fix(judge, request)?
+    };
+    Ok(Judged {
+        strictest,
+        target,
+        checks_at,
+        fix,
+        reason,
+    })
+}
+
+/// `f` over `items` on every core, a judge per thread, in the items' order.
+fn parallel<T: Sync, R: Send>(
+    level: &str,
+    version: &str,
+    items: &[T],
+    f: &(dyn Fn(&judge::Judge, &T) -> Result<R, String> + Sync),
+) -> Result<Vec<R>, String> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<R, String>>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let judge = match judge::Judge::new(level, version) {
+                    Ok(judge) => judge,
+                    Err(e) => {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i < items.len() {
+                            results.lock().unwrap()[i] = Some(Err(e));
+                        }
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(&judge, item);
+                    results.lock().unwrap()[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("a worker stopped".to_string())))
+        .collect()
+}
+
 /// The advice for `objects` (any kinds; those that carry no pod are left out, and pods,
 /// ReplicaSets and Jobs whose controller is in the input stand for it, not for themselves).
 pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, String> {
@@ -124,7 +212,8 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
             ))
         }
     };
-    let judge = judge::Judge::new(&level, &options.version)?;
+    let version = options.version.clone();
+    let judge = judge::Judge::new(&level, &version)?;
     let mut workloads = owners::top_workloads(objects, options)?;
     // A stable order whatever the input's: by namespace, kind and name, then where they are.
     workloads.sort_by(|a, b| {
@@ -143,18 +232,42 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
                 b.line,
             ))
     });
-    let levels: Vec<String> = workloads
-        .iter()
-        .map(|w| judge.strictest(&w.creation.request))
-        .collect::<Result<_, _>>()?;
-    let targets: Vec<Vec<judge::Attributed>> = workloads
-        .iter()
-        .map(|w| judge.findings(judge.base_settings(), &w.creation.request))
-        .collect::<Result<_, _>>()?;
-    let plan = exemptions::plan(&judge, &workloads, &targets)?;
+    let judged: Vec<Judged> = parallel(&level, &version, &workloads, &|judge, w| {
+        judge_one(judge, &w.creation.request)
+    })?;
+
+    // Exemptions, planned per namespace and service account: no exemption of one such scope
+    // applies to a workload of another.
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, w) in workloads.iter().enumerate() {
+        if !judged[i].target.is_empty() {
+            groups
+                .entry((&w.creation.namespace, &w.service_account))
+                .or_default()
+                .push(i);
+        }
+    }
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let plans = parallel(&level, &version, &groups, &|judge, members| {
+        let ws: Vec<&owners::Workload> = members.iter().map(|&i| &workloads[i]).collect();
+        let ts: Vec<&[judge::Attributed]> = members
+            .iter()
+            .map(|&i| judged[i].target.as_slice())
+            .collect();
+        exemptions::plan(judge, &ws, &ts)
+    })?;
+    let mut all_exemptions: Vec<Value> = Vec::new();
+    let mut exempted_by: Vec<Vec<usize>> = vec![Vec::new(); workloads.len()];
+    for (members, plan) in groups.iter().zip(plans) {
+        let offset = all_exemptions.len();
+        for (local, &i) in members.iter().enumerate() {
+            exempted_by[i] = plan.exempted_by[local].iter().map(|e| e + offset).collect();
+        }
+        all_exemptions.extend(plan.exemptions);
+    }
     let mut settings = judge.base_value();
-    if !plan.exemptions.is_empty() {
-        settings["exemptions"] = Value::Array(plan.exemptions.clone());
+    if !all_exemptions.is_empty() {
+        settings["exemptions"] = Value::Array(all_exemptions);
     }
     if options.constraints {
         let objects: Vec<&Value> = workloads
@@ -165,8 +278,9 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
             settings[key] = value;
         }
     }
+
     let mut namespaces: BTreeMap<String, NamespaceAdvice> = BTreeMap::new();
-    for (w, strictest) in workloads.iter().zip(&levels) {
+    for (w, j) in workloads.iter().zip(&judged) {
         let entry = namespaces
             .entry(w.creation.namespace.clone())
             .or_insert_with(|| NamespaceAdvice {
@@ -174,39 +288,34 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
                 next_level: None,
                 blockers: Vec::new(),
             });
-        if judge::rank(strictest) < judge::rank(&entry.level) {
-            entry.level = strictest.clone();
+        if judge::rank(&j.strictest) < judge::rank(&entry.level) {
+            entry.level = j.strictest.clone();
         }
     }
     // The blockers of each namespace: its workloads that fail the level above its own.
-    for (ns, advice) in namespaces.iter_mut() {
+    for (w, j) in workloads.iter().zip(&judged) {
+        let advice = namespaces
+            .get_mut(&w.creation.namespace)
+            .expect("every namespace is in");
         advice.next_level = judge::above(&advice.level).map(str::to_string);
-        let Some(next) = advice.next_level.clone() else {
+        let Some(next) = advice.next_level.as_deref() else {
             continue;
         };
-        for w in workloads.iter().filter(|w| &w.creation.namespace == ns) {
-            let findings = judge.findings(&judge.settings_at(&next), &w.creation.request)?;
-            if findings.is_empty() {
-                continue;
-            }
-            let mut checks: Vec<String> = findings.iter().map(|f| f.check.to_string()).collect();
-            checks.dedup();
-            advice.blockers.push(Blocker {
-                kind: w.creation.kind.name().to_string(),
-                name: w.creation.name.clone(),
-                checks,
-            });
+        if judge::rank(&j.strictest) >= judge::rank(next) {
+            continue;
         }
+        advice.blockers.push(Blocker {
+            kind: w.creation.kind.name().to_string(),
+            name: w.creation.name.clone(),
+            checks: j.checks_at.get(next).cloned().unwrap_or_default(),
+        });
     }
-    let mut out = Vec::new();
-    for (i, w) in workloads.iter().enumerate() {
-        let violations: Vec<Finding> = targets[i].iter().map(judge::Attributed::finding).collect();
-        let (fix, reason) = if violations.is_empty() {
-            (None, None)
-        } else {
-            fix::fix(&judge, &w.creation.request)?
-        };
-        out.push(WorkloadAdvice {
+
+    let out = workloads
+        .iter()
+        .zip(judged)
+        .zip(exempted_by)
+        .map(|((w, j), exempted_by)| WorkloadAdvice {
             file: w.file.clone(),
             line: w.line,
             api_version: w.creation.request["object"]["apiVersion"]
@@ -216,13 +325,13 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
             kind: w.creation.kind.name().to_string(),
             namespace: w.creation.namespace.clone(),
             name: w.creation.name.clone(),
-            strictest_level: levels[i].clone(),
-            violations,
-            exempted_by: plan.exempted_by[i].clone(),
-            fix,
-            reason,
-        });
-    }
+            strictest_level: j.strictest,
+            violations: j.target.iter().map(judge::Attributed::finding).collect(),
+            exempted_by,
+            fix: j.fix,
+            reason: j.reason,
+        })
+        .collect();
     Ok(Advice {
         settings,
         namespaces,

@@ -5,6 +5,8 @@
 
 use crate::request::{creation, Creation};
 use crate::{InputObject, Options};
+use security_context_policy::scope::DEFAULT_SERVICE_ACCOUNT;
+use security_context_policy::workload::read_pod;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -13,6 +15,9 @@ pub struct Workload {
     pub file: String,
     pub line: usize,
     pub creation: Creation,
+    /// The pod's service account (`default` when it names none): with the namespace, what
+    /// exemptions are scoped to.
+    pub service_account: String,
 }
 
 /// How an owner is named in an `ownerReferences` entry: kind, name, and its namespace (owners
@@ -54,10 +59,18 @@ pub fn top_workloads(objects: &[InputObject], options: &Options) -> Result<Vec<W
                     && uid.is_none_or(|uid| uids.is_empty() || uids.contains(uid))
             })
         })
-        .map(|(object, creation)| Workload {
-            file: object.file.clone(),
-            line: object.line,
-            creation,
+        .map(|(object, creation)| {
+            let service_account = read_pod(creation.kind, &creation.request["object"])
+                .ok()
+                .flatten()
+                .and_then(|pod| pod.service_account_name.map(str::to_string))
+                .unwrap_or_else(|| DEFAULT_SERVICE_ACCOUNT.to_string());
+            Workload {
+                file: object.file.clone(),
+                line: object.line,
+                creation,
+                service_account,
+            }
         })
         .collect())
 }
