@@ -402,6 +402,42 @@ impl Policy {
             .map(|f| f.violation)
     }
 
+    /// The enforced violations of a pod rule by rule, each attributed as a front end shows it
+    /// (which container, or the pod): to the pod when the rule fails with no container, and to
+    /// each container that alone makes it fail or say something else. `None` is the pod; a
+    /// number is a position in `pod.containers`.
+    pub fn attributed_findings(&self, pod: &Pod<'_>) -> Vec<(Option<usize>, Finding)> {
+        let mut out = Vec::new();
+        for finding in self.enforced_findings(pod) {
+            let rule = finding.check;
+            let of_pod = self.rule_violation(rule, pod, &[]);
+            if let Some(violation) = &of_pod {
+                out.push((
+                    None,
+                    Finding {
+                        check: rule,
+                        violation: violation.clone(),
+                    },
+                ));
+            }
+            for (position, container) in pod.containers.iter().enumerate() {
+                let Some(violation) = self.rule_violation(rule, pod, &[container]) else {
+                    continue;
+                };
+                if of_pod.as_ref() != Some(&violation) {
+                    out.push((
+                        Some(position),
+                        Finding {
+                            check: rule,
+                            violation,
+                        },
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Every violation of `rules`, in their order.
     fn run_rules(
         &self,

@@ -162,32 +162,15 @@ impl Judge {
             Ok(None) => return Ok(Vec::new()),
             Err(e) => return Err(e.to_string()),
         };
-        let mut out = Vec::new();
-        for finding in judging.enforced_findings(&pod) {
-            let rule = finding.check;
-            let of_pod = judging.rule_violation(rule, &pod, &[]);
-            if let Some(violation) = &of_pod {
-                out.push(Attributed {
-                    check: rule,
-                    container: None,
-                    violation: violation.clone(),
-                });
-            }
-            for (position, container) in pod.containers.iter().enumerate() {
-                let Some(violation) = judging.rule_violation(rule, &pod, &[container]) else {
-                    continue;
-                };
-                if of_pod.as_ref() == Some(&violation) {
-                    continue;
-                }
-                out.push(Attributed {
-                    check: rule,
-                    container: Some(container_ref(position, container)),
-                    violation,
-                });
-            }
-        }
-        Ok(out)
+        Ok(judging
+            .attributed_findings(&pod)
+            .into_iter()
+            .map(|(position, finding)| Attributed {
+                check: finding.check,
+                container: position.map(|p| container_ref(p, &pod.containers[p])),
+                violation: finding.violation,
+            })
+            .collect())
     }
 }
 

@@ -67,21 +67,15 @@ pub fn violations(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for finding in judging.enforced_findings(&pod) {
-        let rule = finding.check;
-        let of_pod = judging.rule_violation(rule, &pod, &[]);
-        if let Some(violation) = &of_pod {
-            out.extend(breakdown.locate(rule, &object, &pod, None, violation, positions));
-        }
-        for (i, container) in pod.containers.iter().enumerate() {
-            let Some(violation) = judging.rule_violation(rule, &pod, &[container]) else {
-                continue;
-            };
-            if of_pod.as_ref() == Some(&violation) {
-                continue;
-            }
-            out.extend(breakdown.locate(rule, &object, &pod, Some(i), &violation, positions));
-        }
+    for (container, finding) in judging.attributed_findings(&pod) {
+        out.extend(breakdown.locate(
+            finding.check,
+            &object,
+            &pod,
+            container,
+            &finding.violation,
+            positions,
+        ));
     }
     out
 }
