@@ -233,6 +233,7 @@ pub struct Exemption {
     pub service_accounts: Field<Vec<Field<Word>>>,
     pub container_kinds: Field<Vec<Field<Word>>>,
     pub outside: Field<bool>,
+    pub name_and_image: Field<bool>,
     /// Value-level exemptions: (field, values) pairs.
     pub values: Field<Vec<(Field<Word>, Field<Vec<Field<Word>>>)>>,
 }
@@ -493,6 +494,8 @@ impl Exemption {
             CONTAINER_KINDS,
         );
         self.outside.put(&mut map, "outside", |b| json!(b));
+        self.name_and_image
+            .put(&mut map, "nameAndImage", |b| json!(b));
         self.values.put(&mut map, "values", |pairs| {
             let mut values = Map::new();
             for (field, items) in pairs {
