@@ -8,7 +8,9 @@
 //! are read with the policy's own reader, and each container judged on its effective security
 //! context as the evaluator builds it, so the advice and the verdicts cannot disagree.
 
-use security_context_policy::constraints::{normalize_capability, VOLUME_TYPES};
+use security_context_policy::constraints::{
+    clean_host_path, normalize_capability, volume_type, VOLUME_TYPES,
+};
 use security_context_policy::pod::{Container, Pod};
 use security_context_policy::security_context::Profile;
 use security_context_policy::workload::{read_pod, WorkloadKind};
@@ -195,7 +197,7 @@ impl Seen {
             }
         }
         for v in &pod.volumes {
-            let type_ = volume_type(v.source_field);
+            let type_ = volume_type(v);
             if VOLUME_TYPES.contains(&type_) {
                 self.volume_types.insert(type_.to_string());
             } else {
@@ -225,7 +227,7 @@ impl Seen {
             }
             if v.host_path {
                 let path = v.host_path_path.unwrap_or("");
-                let cleaned = clean(path);
+                let cleaned = clean_host_path(path);
                 let segments = segments(&cleaned);
                 if segments.iter().any(|s| s == "..") {
                     return Err(format!(
@@ -545,17 +547,6 @@ fn ranges(ids: &BTreeSet<i64>, valid: RangeInclusive<i64>) -> Option<Value> {
     ))
 }
 
-/// The volume type as the `volumes` constraint names it: the source field, `cephfs` spelt
-/// `cephFS`, and no source at all the `emptyDir` the API server defaults it to. (The
-/// constraint's own function is private to the policy crate; this is the same mapping.)
-fn volume_type(source_field: Option<&str>) -> &str {
-    match source_field {
-        None => "emptyDir",
-        Some("cephfs") => "cephFS",
-        Some(field) => field,
-    }
-}
-
 /// A pattern that matches `name` alone: the policy's patterns treat `*`, `?` and `\` as special.
 fn literal(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -566,32 +557,6 @@ fn literal(name: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// Go's `path.Clean`, as `allowedHostPaths` cleans both sides before comparing, so that the
-/// advised prefix is the path the constraint sees (`/var/log/` and `/var/log/./` are one).
-fn clean(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|s| *s != "..") {
-                    parts.pop();
-                } else if !absolute {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
-    }
 }
 
 /// The segments `allowedHostPaths` compares, of a cleaned path.
@@ -626,11 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_are_cleaned_like_the_constraint() {
-        assert_eq!(clean("/var/log/"), "/var/log");
-        assert_eq!(clean("/var/./log//x/.."), "/var/log");
-        assert_eq!(clean(""), ".");
-        assert_eq!(clean("../x"), "../x");
+    fn segments_ignore_leading_and_repeated_slashes() {
         assert_eq!(segments("/var/log"), segments("var/log"));
     }
 }

@@ -4,53 +4,10 @@
 //! and the input's order changes nothing.
 
 use serde_json::{json, Value};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod support;
 
-fn tool(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_security-context-policy"))
-        .args(args)
-        .current_dir(root())
-        .env(
-            "SECURITY_CONTEXT_POLICY_CACHE_DIR",
-            root().join("target/tmp/cli-cache"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn module() -> &'static policy_runner::PolicyModule {
-    static MODULE: OnceLock<policy_runner::PolicyModule> = OnceLock::new();
-    MODULE.get_or_init(|| {
-        let path = std::env::var("POLICY_WASM")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root().join("policy.wasm"));
-        policy_runner::PolicyModule::from_file(path).unwrap()
-    })
-}
+use support::{create_request, json_of, module, root, tool};
 
 const MANIFESTS: &[&str] = &[
     "flannel-kube-flannel.yml",
@@ -68,14 +25,7 @@ const MANIFESTS: &[&str] = &[
 fn documents() -> Vec<Value> {
     MANIFESTS
         .iter()
-        .flat_map(|file| {
-            let text =
-                std::fs::read_to_string(root().join("test_data/manifests").join(file)).unwrap();
-            serde_yaml::Deserializer::from_str(&text)
-                .map(|d| serde::Deserialize::deserialize(d).unwrap())
-                .filter(|v: &Value| !v.is_null())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|file| support::documents(&support::manifests().join(file)))
         .collect()
 }
 
@@ -102,44 +52,14 @@ fn advise_json(objects: &[Value], extra: &[&str]) -> Value {
     json_of(&output)
 }
 
-const POD_BEARING: &[&str] = &[
-    "Pod",
-    "ReplicationController",
-    "PodTemplate",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-];
-
 fn request(object: &Value) -> Value {
-    let api_version = object["apiVersion"].as_str().unwrap();
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let kind = object["kind"].as_str().unwrap();
-    let namespace = object["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or("default")
-        .to_string();
-    let mut object = object.clone();
-    object["metadata"]["namespace"] = json!(namespace);
-    json!({
-        "uid": "advise-test",
-        "kind": {"group": group, "version": version, "kind": kind},
-        "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
-        "name": object["metadata"]["name"],
-        "namespace": namespace,
-        "operation": "CREATE",
-        "userInfo": {"username": "someone", "groups": ["system:authenticated"]},
-        "object": object,
-    })
+    create_request(object, "default").expect("a workload")
 }
 
 fn workloads(objects: &[Value]) -> Vec<Value> {
     objects
         .iter()
-        .filter(|o| o["kind"].as_str().is_some_and(|k| POD_BEARING.contains(&k)))
+        .filter(|o| create_request(o, "default").is_some())
         .cloned()
         .collect()
 }

@@ -2,69 +2,19 @@
 //! manifests, its verdicts compared with the module's own, its formats read back.
 
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod support;
 
-fn manifests() -> PathBuf {
-    root().join("test_data/manifests")
-}
-
-/// The tool, with its compiled-module cache inside target/.
-fn tool() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_security-context-policy"));
-    command
-        .current_dir(root())
-        .env(
-            "SECURITY_CONTEXT_POLICY_CACHE_DIR",
-            root().join("target/tmp/cli-cache"),
-        )
-        .stdin(Stdio::null());
-    command
-}
+use support::{create_request, documents, json_of, manifests, module, root, stderr, stdout};
 
 fn run(args: &[&str]) -> Output {
-    tool().args(args).output().expect("the tool runs")
+    support::tool(args, None)
 }
 
 fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = tool()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tool runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            stdout(output),
-            stderr(output)
-        )
-    })
+    support::tool(args, Some(stdin))
 }
 
 /// `text` written to `file` in the scratch directory `dir` (emptied first).
@@ -79,68 +29,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// The module the tool embeds (`make policy.wasm`), loaded once for the tests that ask it
-/// directly.
-fn module() -> &'static policy_runner::PolicyModule {
-    static MODULE: OnceLock<policy_runner::PolicyModule> = OnceLock::new();
-    MODULE.get_or_init(|| {
-        let path = std::env::var("POLICY_WASM")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root().join("policy.wasm"));
-        policy_runner::PolicyModule::from_file(&path).expect("policy.wasm (make policy.wasm)")
-    })
-}
-
-const POD_BEARING: &[(&str, &str)] = &[
-    ("", "Pod"),
-    ("", "ReplicationController"),
-    ("", "PodTemplate"),
-    ("apps", "Deployment"),
-    ("apps", "ReplicaSet"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
-];
-
-/// The CREATE request for an object, written here from the API's definition rather than taken
-/// from the tool, so the two can disagree.
-fn create_request(object: &Value, namespace: &str) -> Option<Value> {
-    let api_version = object["apiVersion"].as_str()?;
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let kind = object["kind"].as_str()?;
-    POD_BEARING
-        .iter()
-        .find(|(g, k)| *g == group && *k == kind)?;
-    let namespace = object["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or(namespace)
-        .to_string();
-    let mut object = object.clone();
-    object["metadata"]["namespace"] = json!(namespace);
-    let resource = format!("{}s", kind.to_lowercase());
-    Some(json!({
-        "uid": "test",
-        "kind": {"group": group, "version": version, "kind": kind},
-        "resource": {"group": group, "version": version, "resource": resource},
-        "name": object["metadata"]["name"],
-        "namespace": namespace,
-        "operation": "CREATE",
-        "userInfo": {"username": "security-context-policy-check", "groups": ["system:authenticated"]},
-        "object": object,
-    }))
-}
-
-fn documents(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .filter_map(|d| {
-            let v: Value = serde::Deserialize::deserialize(d).unwrap();
-            (!v.is_null()).then_some(v)
-        })
-        .collect()
 }
 
 const REAL_MANIFESTS: &[&str] = &[

@@ -53,8 +53,9 @@ pub fn has_path_prefix(path: &str, prefix: &str) -> bool {
 }
 
 /// Go's `path.Clean`: `.` segments dropped, `..` removing the segment before it (never above
-/// the root of an absolute path), repeated and trailing slashes folded.
-fn clean(path: &str) -> String {
+/// the root of an absolute path), repeated and trailing slashes folded. Public for advice, which
+/// must write prefixes as this constraint sees them.
+pub fn clean(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut segments: Vec<&str> = Vec::new();
     for segment in path.split('/') {

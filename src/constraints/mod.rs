@@ -35,7 +35,7 @@ mod volumes;
 
 pub use allowed_csi_drivers::AllowedCsiDriver;
 pub use allowed_flex_volumes::AllowedFlexVolume;
-pub use allowed_host_paths::AllowedHostPath;
+pub use allowed_host_paths::{clean as clean_host_path, AllowedHostPath};
 pub use capabilities::{
     normalize as normalize_capability, CapabilitiesConstraint, ID as CAPABILITIES_CONSTRAINT,
 };
@@ -46,6 +46,7 @@ pub use profile::{DefaultProfile, ProfileConstraint, ProfileType};
 pub use runtime_class::RuntimeClassConstraint;
 pub use se_linux::SeLinuxConstraint;
 pub use sysctls::SysctlsConstraint;
+pub use volumes::volume_type;
 pub use volumes::VOLUME_TYPES;
 
 use crate::checks::{CheckInput, Violation};
