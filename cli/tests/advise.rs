@@ -9,21 +9,9 @@ mod support;
 
 use support::{create_request, json_of, module, root, tool};
 
-const MANIFESTS: &[&str] = &[
-    "flannel-kube-flannel.yml",
-    "local-path-storage.yaml",
-    "ingress-nginx-cloud-deploy.yaml",
-    "kubernetes-dashboard-recommended.yaml",
-    "metallb-native.yaml",
-    "guestbook-all-in-one.yaml",
-    "helm-template-output.yaml",
-    "kustomize-build-output.yaml",
-    "kube-state-metrics-standard/deployment.yaml",
-];
-
 /// Every document of the manifests, in order.
 fn documents() -> Vec<Value> {
-    MANIFESTS
+    support::REAL_MANIFESTS
         .iter()
         .flat_map(|file| support::documents(&support::manifests().join(file)))
         .collect()

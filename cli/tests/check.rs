@@ -31,18 +31,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-const REAL_MANIFESTS: &[&str] = &[
-    "flannel-kube-flannel.yml",
-    "local-path-storage.yaml",
-    "ingress-nginx-cloud-deploy.yaml",
-    "kubernetes-dashboard-recommended.yaml",
-    "metallb-native.yaml",
-    "guestbook-all-in-one.yaml",
-    "helm-template-output.yaml",
-    "kustomize-build-output.yaml",
-    "kube-state-metrics-standard/deployment.yaml",
-];
-
 #[test]
 fn verdicts_and_messages_are_the_modules_on_real_install_manifests() {
     let policy = module().instantiate().unwrap();
@@ -51,7 +39,7 @@ fn verdicts_and_messages_are_the_modules_on_real_install_manifests() {
         let settings_path = settings_file.join("settings.json");
         std::fs::write(&settings_path, settings.to_string()).unwrap();
         let mut compared = 0;
-        for file in REAL_MANIFESTS {
+        for file in support::REAL_MANIFESTS {
             let path = manifests().join(file);
             let output = run(&[
                 "check",

@@ -68,6 +68,20 @@ pub fn module() -> &'static policy_runner::PolicyModule {
     })
 }
 
+/// The real install manifests of test_data/manifests (and the rendered helm and kustomize
+/// output), one file each: 17 workloads in all.
+pub const REAL_MANIFESTS: &[&str] = &[
+    "flannel-kube-flannel.yml",
+    "local-path-storage.yaml",
+    "ingress-nginx-cloud-deploy.yaml",
+    "kubernetes-dashboard-recommended.yaml",
+    "metallb-native.yaml",
+    "guestbook-all-in-one.yaml",
+    "helm-template-output.yaml",
+    "kustomize-build-output.yaml",
+    "kube-state-metrics-standard/deployment.yaml",
+];
+
 const POD_BEARING: &[(&str, &str)] = &[
     ("", "Pod"),
     ("", "ReplicationController"),
