@@ -168,6 +168,12 @@ fn parallel<T: Sync, R: Send>(
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, items.len().max(1));
+    // In place when there is one core, and always in the browser, where no thread can start
+    // (the playground's wasm has no available parallelism).
+    if threads == 1 {
+        let judge = judge::Judge::new(level, version)?;
+        return items.iter().map(|item| f(&judge, item)).collect();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<Result<R, String>>>> =
         std::sync::Mutex::new((0..items.len()).map(|_| None).collect());

@@ -1,15 +1,18 @@
 //! The browser playground's engine: manifests (multi-document YAML) and settings in, a report of
-//! every workload's verdict out. It calls the policy's own evaluator; no check is implemented
-//! twice. `www/` is the page around it.
+//! every workload's verdict out; or workloads in, the advice of `security-context-policy advise`
+//! out (namespace levels, exemptions, fixes). It calls the policy's own evaluator and the advise
+//! library; no check is implemented twice. `www/` is the page around it.
 
 mod diff;
 mod manifests;
 
 use security_context_policy::admission::{self, AdmissionRequest, Decision};
 use security_context_policy::explain::{explain, PodExplanation};
+use security_context_policy::level::NEWEST_KNOWN_MINOR;
 use security_context_policy::policy::Policy;
 use security_context_policy::settings::Settings;
 use security_context_policy::workload::WorkloadKind;
+use security_context_policy_advise::{Advice, InputObject, Options, Requester};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -160,6 +163,118 @@ fn judge(policy: &Policy, document: usize, object: Value) -> WorkloadResult {
         }
     }
     result
+}
+
+/// What the Advise view shows: the advice in the shape of `security-context-policy advise
+/// --format json` (`settings`, `namespaces`, `workloads`), with what went wrong beside it.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdviceReport {
+    /// Why no advice could be made (an unknown level or version, an unreadable workload).
+    pub error: Option<String>,
+    /// Why (part of) the manifests could not be read; the advice covers the objects before it.
+    pub manifests_error: Option<String>,
+    /// How many objects were read, of any kind.
+    pub objects: usize,
+    #[serde(flatten)]
+    pub advice: Option<Advice>,
+    /// `settings` as YAML, and as JSON, ready to paste into a policy: `level` and `version`
+    /// first, the exemptions last.
+    pub settings_yaml: Option<String>,
+    pub settings_json: Option<String>,
+}
+
+/// Who creates the objects, as the advice sees it (exemptions never name users).
+pub const REQUESTER: &str = "security-context-policy-playground";
+
+/// The namespace of objects that name none, as `kubectl apply` in a fresh context.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Entry point for the Advise view: JSON in the shape of `AdviceReport`. `level` is the target,
+/// `restricted` or `baseline`; `version` is `latest` or `v1.X`; `constraints` also advises the
+/// tightest constraints every workload meets.
+#[wasm_bindgen]
+pub fn advise(manifests: &str, level: &str, version: &str, constraints: bool) -> String {
+    serde_json::to_string(&advise_report(manifests, level, version, constraints)).unwrap_or_else(
+        |e| serde_json::json!({ "error": format!("internal error: {e}") }).to_string(),
+    )
+}
+
+pub fn advise_report(
+    manifests: &str,
+    level: &str,
+    version: &str,
+    constraints: bool,
+) -> AdviceReport {
+    let (objects, manifests_error) = manifests::read_located(manifests);
+    let mut report = AdviceReport {
+        manifests_error,
+        objects: objects.len(),
+        ..AdviceReport::default()
+    };
+    // The document number stands in for the file name: the page has one text.
+    let inputs: Vec<InputObject> = objects
+        .into_iter()
+        .map(|o| InputObject {
+            file: format!("document {}", o.document),
+            line: o.line,
+            value: o.value,
+        })
+        .collect();
+    let options = Options {
+        level: level.to_string(),
+        version: version.to_string(),
+        default_namespace: DEFAULT_NAMESPACE.to_string(),
+        requester: Requester {
+            username: REQUESTER.to_string(),
+            groups: Vec::new(),
+        },
+        constraints,
+    };
+    match security_context_policy_advise::advise(&inputs, &options) {
+        Ok(advice) => {
+            let settings = in_reading_order(&advice.settings);
+            report.settings_yaml = Some(serde_yaml::to_string(&settings).unwrap_or_default());
+            report.settings_json =
+                Some(serde_json::to_string_pretty(&settings).unwrap_or_default());
+            report.advice = Some(advice);
+        }
+        Err(e) => report.error = Some(e),
+    }
+    report
+}
+
+/// Settings with their keys in the order a reader wants them: the level and version, then the
+/// other keys (constraints), then the exemptions, which can be long.
+fn in_reading_order(settings: &Value) -> serde_yaml::Value {
+    let Value::Object(map) = settings else {
+        return serde_yaml::to_value(settings).unwrap_or_default();
+    };
+    let rank = |key: &str| match key {
+        "level" => 0,
+        "version" => 1,
+        "exemptions" => 3,
+        _ => 2,
+    };
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| rank(k));
+    let mut ordered = serde_yaml::Mapping::new();
+    for key in keys {
+        ordered.insert(
+            serde_yaml::Value::String(key.clone()),
+            serde_yaml::to_value(&map[key]).unwrap_or_default(),
+        );
+    }
+    serde_yaml::Value::Mapping(ordered)
+}
+
+/// The versions the Advise view offers, newest first: `latest`, then every `v1.X` whose
+/// standards the policy knows.
+#[wasm_bindgen]
+pub fn versions() -> String {
+    let mut versions = vec!["latest".to_string()];
+    versions.extend((0..=NEWEST_KNOWN_MINOR).rev().map(|m| format!("v1.{m}")));
+    serde_json::to_string(&versions).unwrap_or_default()
 }
 
 fn to_yaml(value: &Value) -> String {
@@ -435,5 +550,182 @@ spec:
             ]
         );
         assert_eq!(split_message("cannot read x").1, ["cannot read x"]);
+    }
+
+    /// A privileged DaemonSet, a plain nginx Deployment and a restricted Pod, each in its
+    /// namespace.
+    const THREE_NAMESPACES: &str = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-exporter, namespace: monitoring}
+spec:
+  template:
+    spec:
+      serviceAccountName: node-exporter
+      hostNetwork: true
+      hostPID: true
+      containers:
+        - name: node-exporter
+          image: quay.io/prometheus/node-exporter:v1.8.2
+          securityContext: {privileged: true}
+      volumes: [{name: root, hostPath: {path: /}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: nginx, image: "nginx:1.27"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: api
+      image: api:3
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: payments}
+"#;
+
+    #[test]
+    fn advice_gives_each_namespace_its_level_and_blockers() {
+        let report = advise_report(THREE_NAMESPACES, "restricted", "latest", false);
+        assert_eq!(
+            (report.error.as_deref(), report.manifests_error.as_deref()),
+            (None, None)
+        );
+        assert_eq!(report.objects, 4);
+        let json = serde_json::to_value(&report).unwrap();
+        let namespaces = &json["namespaces"];
+        assert_eq!(namespaces["monitoring"]["level"], "privileged");
+        assert_eq!(namespaces["shop"]["level"], "baseline");
+        assert_eq!(namespaces["payments"]["level"], "restricted");
+        assert_eq!(
+            namespaces["monitoring"]["blockers"],
+            serde_json::json!([{"kind": "DaemonSet", "name": "node-exporter",
+                "checks": ["hostNamespaces", "hostPathVolumes", "privileged"]}])
+        );
+        assert_eq!(namespaces["shop"]["nextLevel"], "restricted");
+        assert_eq!(namespaces["shop"]["blockers"][0]["name"], "nginx");
+        assert_eq!(namespaces["payments"]["blockers"], serde_json::json!([]));
+        // Sorted by namespace; each at its first key, the document standing for the file.
+        let at: Vec<(&str, &str, u64)> = json["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                (
+                    w["name"].as_str().unwrap(),
+                    w["file"].as_str().unwrap(),
+                    w["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("node-exporter", "document 1", 1),
+                ("api", "document 3", 24),
+                ("nginx", "document 2", 16)
+            ]
+        );
+        let nginx = &json["workloads"][2];
+        assert_eq!(nginx["strictestLevel"], "baseline");
+        assert!(nginx["fix"].is_array());
+        assert!(json["workloads"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("hostNamespaces"));
+        // The settings, level first, with the DaemonSet's namespace exempted.
+        let yaml = report.settings_yaml.unwrap();
+        assert!(
+            yaml.starts_with("level: restricted\nversion: latest\nexemptions:\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("  namespaces:\n  - monitoring\n"), "{yaml}");
+        let from_json: Value = serde_json::from_str(&report.settings_json.unwrap()).unwrap();
+        assert_eq!(from_json, json["settings"]);
+    }
+
+    #[test]
+    fn the_advised_settings_admit_every_workload() {
+        for level in ["restricted", "baseline"] {
+            let report = advise_report(THREE_NAMESPACES, level, "v1.30", true);
+            let settings = report.settings_yaml.unwrap();
+            let verdicts = evaluate_report(THREE_NAMESPACES, &settings);
+            assert_eq!(verdicts.settings_error, None, "{settings}");
+            assert!(
+                verdicts.results.iter().all(|r| r.allowed),
+                "{settings}\n{:?}",
+                verdicts.results
+            );
+            assert!(settings.contains("version: v1.30"));
+        }
+    }
+
+    #[test]
+    fn a_kubectl_list_reports_each_controller_once() {
+        let list = r#"{
+  "apiVersion": "v1",
+  "kind": "List",
+  "items": [
+    {"apiVersion": "apps/v1", "kind": "Deployment",
+     "metadata": {"name": "web", "namespace": "shop", "uid": "d-1"},
+     "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:1"}]}}}},
+    {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+     "metadata": {"name": "web-5d4f", "namespace": "shop", "uid": "r-1",
+       "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "d-1", "controller": true}]},
+     "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:1"}]}}}},
+    {"apiVersion": "v1", "kind": "Pod",
+     "metadata": {"name": "web-5d4f-x2x", "namespace": "shop", "uid": "p-1",
+       "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d4f", "uid": "r-1", "controller": true}]},
+     "spec": {"containers": [{"name": "web", "image": "web:1"}]}}
+  ]
+}"#;
+        let report = advise_report(list, "restricted", "latest", false);
+        assert_eq!(report.objects, 3);
+        let advice = report.advice.unwrap();
+        let workloads: Vec<(&str, &str, usize)> = advice
+            .workloads
+            .iter()
+            .map(|w| (w.kind.as_str(), w.name.as_str(), w.line))
+            .collect();
+        assert_eq!(workloads, [("Deployment", "web", 5)]);
+        assert_eq!(advice.namespaces["shop"].blockers.len(), 1);
+    }
+
+    #[test]
+    fn advice_errors_are_reported_not_thrown() {
+        let report = advise_report(THREE_NAMESPACES, "privileged", "latest", false);
+        assert!(report.advice.is_none());
+        assert!(report.error.unwrap().contains("restricted or baseline"));
+        let report = advise_report(THREE_NAMESPACES, "restricted", "1.30", false);
+        assert!(report.error.unwrap().contains("invalid version"));
+        // What could be read is advised; what could not is said.
+        let text = format!("{COMPLIANT}\n---\nkind: [unclosed\n");
+        let report = advise_report(&text, "restricted", "latest", false);
+        assert!(report.manifests_error.unwrap().contains("document 2"));
+        let json = serde_json::to_value(report.advice.unwrap()).unwrap();
+        assert_eq!(json["namespaces"]["default"]["level"], "restricted");
+        let report: Value =
+            serde_json::from_str(&advise("", "restricted", "latest", false)).unwrap();
+        assert_eq!(report["workloads"], serde_json::json!([]));
+        assert_eq!(report["error"], Value::Null);
+    }
+
+    #[test]
+    fn the_versions_offered_are_those_the_policy_knows() {
+        let versions: Vec<String> = serde_json::from_str(&versions()).unwrap();
+        assert_eq!(versions[0], "latest");
+        assert_eq!(versions[1], format!("v1.{NEWEST_KNOWN_MINOR}"));
+        assert_eq!(versions.last().unwrap(), "v1.0");
+        for v in &versions {
+            assert_eq!(advise_report("", "baseline", v, false).error, None, "{v}");
+        }
     }
 }

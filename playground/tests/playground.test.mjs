@@ -1,7 +1,9 @@
-// The playground page in headless Chromium: paste manifests, click, read the verdicts.
+// The playground page in headless Chromium: paste manifests, click, read the verdicts; and the
+// Advise view: paste workloads, read the namespace levels, blockers, fixes and settings.
 // Serves playground/www itself (it must have been built: scripts/build-playground.sh).
 // Skips, saying so, when Chromium is not installed. SCREENSHOT=path saves a picture of the page
-// with the bundled examples explained (docs/playground.png).
+// with the bundled examples explained (docs/playground.png), SCREENSHOT_ADVISE=path one of the
+// Advise view on its bundled example (docs/playground-advise.png).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -273,4 +275,242 @@ test("the share link reproduces the page and sends nothing", { skip }, async () 
   // Only the page's own files were fetched, never with the fragment.
   assert.ok(requests.every((r) => r.startsWith(base) && !r.includes("#")), requests.join("\n"));
   await again.close();
+});
+
+// ---- The Advise view ----------------------------------------------------------------------
+
+// A privileged DaemonSet, a plain nginx Deployment and a restricted Pod, each in its namespace.
+const THREE_NAMESPACES = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-exporter, namespace: monitoring}
+spec:
+  selector: {matchLabels: {app: node-exporter}}
+  template:
+    metadata: {labels: {app: node-exporter}}
+    spec:
+      serviceAccountName: node-exporter
+      hostNetwork: true
+      hostPID: true
+      containers:
+        - name: node-exporter
+          image: quay.io/prometheus/node-exporter:v1.8.2
+          securityContext: {privileged: true}
+      volumes: [{name: root, hostPath: {path: /}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: shop}
+spec:
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers: [{name: nginx, image: "nginx:1.27"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: api
+      image: api:3
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`;
+
+// The 1-based line of the first line of `text` that is `wanted`, trimmed.
+const lineOf = (text, wanted) => text.split("\n").findIndex((l) => l.trim() === wanted) + 1;
+
+async function openAdvise() {
+  const opened = await openPage();
+  await opened.page.click("#tab-advise");
+  await opened.page.waitForSelector("#advise:not([disabled])");
+  return opened;
+}
+
+// Clicks Advise; once the advice or an error shows, fails on the error, saying it.
+async function clickAdvise(page) {
+  await page.click("#advise");
+  await page.waitForFunction(() => document.querySelector("#advice").childElementCount > 0
+    || !document.querySelector("#advise-error").hidden);
+  assert.equal(await page.isHidden("#advise-error") ? "" : await page.textContent("#advise-error"), "");
+}
+
+async function adviseOn(page, workloads, level = "restricted", version = "latest") {
+  await page.fill("#advise-manifests", workloads);
+  await page.selectOption("#advise-level", level);
+  await page.selectOption("#advise-version", version);
+  await clickAdvise(page);
+}
+
+// The advice as the page shows it.
+async function advice(page) {
+  return page.evaluate(() => ({
+    summary: document.querySelector("#advice-summary")?.textContent ?? "",
+    namespaces: [...document.querySelectorAll("#namespaces tbody tr")].map((tr) => ({
+      namespace: tr.dataset.namespace,
+      level: tr.dataset.level,
+      blockers: [...tr.querySelectorAll("ul.blockers li")].map((li) => `${li.dataset.kind} ${li.dataset.name}: ${li.dataset.checks}`),
+    })),
+    workloads: [...document.querySelectorAll("#workloads tbody tr[data-kind]")].map((tr) => ({
+      workload: `${tr.dataset.kind} ${tr.dataset.namespace}/${tr.dataset.name}`,
+      level: tr.dataset.level,
+      checks: [...tr.querySelectorAll(".at-target code.check")].map((c) => c.textContent),
+      exemptions: [...tr.querySelectorAll("code.exemption")].map((c) => c.textContent),
+      fix: tr.querySelector("[data-fix]").dataset.fix,
+      fixText: tr.querySelector("[data-fix]").textContent,
+      where: tr.querySelector(".where").textContent,
+    })),
+    settings: document.querySelector("#advised-settings")?.textContent ?? "",
+  }));
+}
+
+test("the Advise view: namespaces by level, the workloads that block each, and the settings", { skip }, async () => {
+  const { page, errors } = await openAdvise();
+  assert.equal(await page.isHidden("#evaluate-view"), true);
+  assert.equal(await page.getAttribute("#tab-advise", "aria-selected"), "true");
+  await adviseOn(page, THREE_NAMESPACES);
+  await page.waitForSelector("#namespaces");
+  const a = await advice(page);
+  assert.match(a.summary, /^3 workloads in 3 namespaces, from 3 objects; target restricted:latest\./);
+  assert.deepEqual(a.namespaces, [
+    { namespace: "monitoring", level: "privileged",
+      blockers: ["DaemonSet node-exporter: hostNamespaces hostPathVolumes privileged"] },
+    { namespace: "payments", level: "restricted", blockers: [] },
+    { namespace: "shop", level: "baseline",
+      blockers: ["Deployment nginx: allowPrivilegeEscalation capabilities_restricted runAsNonRoot seccompProfile_restricted"] },
+  ]);
+  // Sorted by namespace; each where its first key is.
+  const nginxLine = lineOf(THREE_NAMESPACES, "kind: Deployment") - 1;
+  assert.deepEqual(a.workloads.map((w) => [w.workload, w.level, w.fix, w.where]), [
+    ["DaemonSet monitoring/node-exporter", "privileged", "none", "line 1"],
+    ["Pod payments/api", "restricted", "needless", `line ${lineOf(THREE_NAMESPACES, "kind: Pod") - 1}`],
+    ["Deployment shop/nginx", "baseline", "available", `line ${nginxLine}`],
+  ]);
+  const [exporter, api, nginx] = a.workloads;
+  assert.ok(exporter.checks.includes("privileged") && exporter.checks.includes("restrictedVolumes"), exporter.checks.join(" "));
+  assert.match(exporter.fixText, /no default the policy sets satisfies hostNamespaces/);
+  assert.ok(exporter.exemptions.length > 0);
+  assert.deepEqual([api.checks, api.exemptions], [[], []]);
+  assert.match(nginx.fixText, /^fix available \(2 RFC 6902 operations\)/);
+  // The settings: YAML by default, level first, an exemption naming the DaemonSet's namespace.
+  assert.match(a.settings, /^level: restricted\nversion: latest\nexemptions:\n/);
+  assert.match(a.settings, /\n {2}namespaces:\n {2}- monitoring\n/);
+  await page.click('.formats button[data-format="JSON"]');
+  const settings = JSON.parse(await page.textContent("#advised-settings"));
+  assert.equal(settings.level, "restricted");
+  const exempting = settings.exemptions.filter((e) => e.namespaces.includes("monitoring"));
+  assert.ok(exempting.length > 0 && exempting.every((e) => e.serviceAccounts[0] === "monitoring/node-exporter"), JSON.stringify(settings));
+  // Each exemption index shown is one of the settings'.
+  for (const w of a.workloads) for (const e of w.exemptions) assert.ok(settings.exemptions[Number(e.slice(1))], e);
+  // The patch the fix stands for.
+  assert.equal(await page.isHidden('tr.patch-row[data-for="shop/nginx"]'), true);
+  await page.click('#workloads tr[data-name="nginx"] details.fix summary');
+  await page.waitForSelector('tr.patch-row[data-for="shop/nginx"] pre.patch');
+  const patch = JSON.parse(await page.textContent('tr.patch-row[data-for="shop/nginx"] pre.patch'));
+  assert.deepEqual(patch.map((op) => [op.op, op.path]), [
+    ["add", "/spec/template/spec/containers/0/securityContext"],
+    ["add", "/spec/template/spec/securityContext"],
+  ]);
+  // The line selects the nginx Deployment's first line in the text.
+  await page.click('#workloads tr[data-name="nginx"] .where');
+  const selected = await page.$eval("#advise-manifests", (t) => [t.value.slice(0, t.selectionStart).split("\n").length,
+    t.value.slice(t.selectionStart, t.selectionEnd)]);
+  assert.deepEqual(selected, [nginxLine, "apiVersion: apps/v1"]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the Advise view follows the target level and version", { skip }, async () => {
+  const { page, errors } = await openAdvise();
+  await adviseOn(page, THREE_NAMESPACES);
+  await page.waitForSelector("#namespaces");
+  await page.selectOption("#advise-level", "baseline");
+  await page.waitForFunction(() => document.querySelector("#advised-settings")?.textContent.startsWith("level: baseline"));
+  await page.selectOption("#advise-version", "v1.30");
+  await page.waitForFunction(() => document.querySelector("#advised-settings")?.textContent.includes("version: v1.30"));
+  const a = await advice(page);
+  // The namespace levels do not depend on the target; what needs exempting does.
+  assert.deepEqual(a.namespaces.map((n) => n.level), ["privileged", "restricted", "baseline"]);
+  assert.deepEqual(a.workloads.map((w) => w.checks.length > 0), [true, false, false]);
+  assert.deepEqual(await page.$$eval("#workloads th", (ths) => ths.map((th) => th.textContent)),
+    ["workload", "passes today", "at baseline", "exemptions", "fix"]);
+  assert.match(await page.textContent("#label-commands"),
+    /kubectl label --overwrite namespace shop pod-security.kubernetes.io\/enforce=baseline pod-security.kubernetes.io\/enforce-version=v1.30 pod-security.kubernetes.io\/warn=restricted/);
+  // The tightest constraints every workload meets join the settings, before the exemptions.
+  await page.check("#advise-constraints");
+  await page.waitForFunction(() => document.querySelector("#advised-settings")?.textContent.includes("hostNetwork: true"));
+  const withConstraints = await page.textContent("#advised-settings");
+  assert.match(withConstraints, /^level: baseline\nversion: v1.30\n(?!exemptions)/);
+  assert.ok(withConstraints.indexOf("privileged: true") < withConstraints.indexOf("exemptions:"), withConstraints);
+  // The versions offered are those the policy knows, newest first.
+  const versions = await page.$$eval("#advise-version option", (os) => os.map((o) => o.value));
+  assert.equal(versions[0], "latest");
+  assert.equal(versions.at(-1), "v1.0");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the Advise view: a kubectl List reports a Deployment once, not its ReplicaSet and pod", { skip }, async () => {
+  const { page, errors } = await openAdvise();
+  const owner = (kind, name, uid) => [{ apiVersion: "apps/v1", kind, name, uid, controller: true, blockOwnerDeletion: true }];
+  const podSpec = { containers: [{ name: "web", image: "web:1.2" }] };
+  const list = {
+    apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" },
+    items: [
+      { apiVersion: "v1", kind: "Pod",
+        metadata: { name: "web-7d9c-abcde", namespace: "shop", uid: "p-1", ownerReferences: owner("ReplicaSet", "web-7d9c", "r-1") },
+        spec: podSpec },
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "shop", uid: "d-1" },
+        spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: podSpec } } },
+      { apiVersion: "apps/v1", kind: "ReplicaSet",
+        metadata: { name: "web-7d9c", namespace: "shop", uid: "r-1", ownerReferences: owner("Deployment", "web", "d-1") },
+        spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: podSpec } } },
+      { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "shop" }, spec: { ports: [{ port: 80 }] } },
+    ],
+  };
+  // As kubectl prints it: JSON, indented by 4.
+  const text = JSON.stringify(list, null, 4);
+  await adviseOn(page, text);
+  await page.waitForSelector("#workloads");
+  const a = await advice(page);
+  assert.match(a.summary, /^1 workload in 1 namespace, from 4 objects;/);
+  assert.deepEqual(a.workloads.map((w) => [w.workload, w.level, w.fix, w.where]),
+    [["Deployment shop/web", "baseline", "available", `line ${lineOf(text, '"kind": "Deployment",') - 1}`]]);
+  assert.deepEqual(a.namespaces, [{ namespace: "shop", level: "baseline",
+    blockers: ["Deployment web: allowPrivilegeEscalation capabilities_restricted runAsNonRoot seccompProfile_restricted"] }]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the Advise view shows unreadable workloads next to them, and advises on the rest", { skip }, async () => {
+  const { page, errors } = await openAdvise();
+  await adviseOn(page, `${COMPLIANT}\n---\nkind: [unclosed`);
+  await page.waitForSelector("#advise-manifests-error:not([hidden])");
+  assert.match(await page.textContent("#advise-manifests-error"), /^document 2: /);
+  await page.waitForSelector("#workloads");
+  const a = await advice(page);
+  assert.deepEqual(a.workloads.map((w) => [w.workload, w.level]), [["Deployment default/good", "restricted"]]);
+  assert.equal(a.settings, "level: restricted\nversion: latest\n");
+  // Back to the Evaluate view, as it was.
+  await page.click("#tab-evaluate");
+  assert.equal(await page.isHidden("#advise-view"), true);
+  assert.equal(await page.isVisible("#manifests"), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the Advise view's bundled example", { skip }, async () => {
+  const { page, errors } = await openAdvise();
+  await clickAdvise(page);
+  await page.waitForSelector("#workloads");
+  const a = await advice(page);
+  assert.deepEqual(a.namespaces.map((n) => [n.namespace, n.level]),
+    [["monitoring", "privileged"], ["payments", "restricted"], ["shop", "baseline"]]);
+  assert.deepEqual(errors, []);
+  if (process.env.SCREENSHOT_ADVISE) {
+    await page.click('#workloads tr[data-name="nginx"] details.fix summary');
+    await page.screenshot({ path: process.env.SCREENSHOT_ADVISE, fullPage: true });
+  }
+  await page.close();
 });

@@ -1,6 +1,7 @@
 // The page: reads the two inputs, asks the evaluator (compiled to WebAssembly from the policy's
-// own Rust code) for a report, and renders one card per workload.
-import init, { evaluate } from "./pkg/playground.js";
+// own Rust code) for a report, and renders one card per workload. The Advise view asks the
+// advise library (the CLI's `advise`) for namespace levels, blockers, fixes and settings.
+import init, { evaluate, advise, versions } from "./pkg/playground.js";
 
 const EXAMPLE_MANIFESTS = `apiVersion: apps/v1
 kind: Deployment
@@ -193,8 +194,237 @@ function run() {
   }
 }
 
+// ---- The Advise view ----------------------------------------------------------------------
+
+const EXAMPLE_WORKLOADS = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-exporter
+  namespace: monitoring
+spec:
+  selector: {matchLabels: {app: node-exporter}}
+  template:
+    metadata: {labels: {app: node-exporter}}
+    spec:
+      serviceAccountName: node-exporter
+      hostNetwork: true
+      hostPID: true
+      containers:
+        - name: node-exporter
+          image: quay.io/prometheus/node-exporter:v1.8.2
+          securityContext: {privileged: true}
+          volumeMounts: [{name: root, mountPath: /host, readOnly: true}]
+      volumes:
+        - name: root
+          hostPath: {path: /}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  namespace: payments
+spec:
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+    - name: api
+      image: registry.example.com/payments/api:3.1
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities: {drop: [ALL]}
+`;
+
+function showView(name) {
+  for (const view of ["evaluate", "advise"]) {
+    const selected = view === name;
+    $(`${view}-view`).hidden = !selected;
+    $(`tab-${view}`).setAttribute("aria-selected", String(selected));
+  }
+}
+
+const levelBadge = (level) => element("span", { class: `level ${level}` }, level);
+
+const checkChips = (checks) => element("span", { class: "checks" },
+  ...checks.map((c) => element("code", { class: "check" }, c)));
+
+// Selects a line of the workloads text, to show where a workload is.
+function selectLine(line) {
+  const area = $("advise-manifests");
+  const lines = area.value.split("\n");
+  const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+  area.focus();
+  area.setSelectionRange(start, start + (lines[line - 1] || "").length);
+  const height = parseFloat(getComputedStyle(area).lineHeight) || 16;
+  area.scrollTop = Math.max(0, (line - 3) * height);
+}
+
+function namespacesTable(namespaces) {
+  const rows = Object.entries(namespaces).map(([name, ns]) => {
+    const blockers = !ns.nextLevel
+      ? element("span", { class: "note" }, "none: the strictest level")
+      : !ns.blockers.length
+        ? element("span", { class: "note" }, "none")
+        : element("ul", { class: "blockers" }, ...ns.blockers.map((b) =>
+          element("li", { "data-kind": b.kind, "data-name": b.name, "data-checks": b.checks.join(" ") },
+            element("strong", {}, `${b.kind} ${b.name}`), " ", checkChips(b.checks))));
+    return element("tr", { "data-namespace": name, "data-level": ns.level },
+      element("td", {}, element("code", {}, name)),
+      element("td", {}, levelBadge(ns.level)),
+      element("td", { class: "next" }, ns.nextLevel ? levelBadge(ns.nextLevel) : ""),
+      element("td", {}, blockers));
+  });
+  return element("table", { id: "namespaces", class: "advice-table" },
+    element("thead", {}, element("tr", {},
+      ...["namespace", "passes today", "next level", "workloads that block it"].map((h) => element("th", {}, h)))),
+    element("tbody", {}, ...rows));
+}
+
+// The `kubectl label` commands the namespace table calls for (as `security-context-policy
+// advise` prints them): enforce the level each namespace passes, warn at the next.
+function labelCommands(namespaces, version) {
+  return Object.entries(namespaces).map(([name, ns]) => {
+    let labels = `pod-security.kubernetes.io/enforce=${ns.level} pod-security.kubernetes.io/enforce-version=${version}`;
+    if (ns.nextLevel) labels += ` pod-security.kubernetes.io/warn=${ns.nextLevel} pod-security.kubernetes.io/warn-version=${version}`;
+    return `kubectl label --overwrite namespace ${name} ${labels}`;
+  }).join("\n");
+}
+
+function workloadsTable(workloads, target) {
+  const rows = workloads.map((w) => {
+    // The file is the document's number: the page has one text.
+    const where = w.line
+      ? element("button", { type: "button", class: "link where", title: `${w.file}: show it in the workloads` }, `line ${w.line}`)
+      : element("span", { class: "where note" }, w.file);
+    if (w.line) where.addEventListener("click", () => selectLine(w.line));
+    const checks = [...new Set(w.violations.map((v) => v.check))];
+    const atTarget = !w.violations.length
+      ? element("span", { class: "note" }, "passes")
+      : element("details", { class: "findings" },
+        element("summary", {}, checkChips(checks)),
+        element("ul", {}, ...w.violations.map((v) => element("li", { "data-check": v.check }, v.message))));
+    let fix, patchRow;
+    if (w.fix) {
+      // The patch opens in a row of its own, across the table.
+      fix = element("details", { class: "fix", "data-fix": "available" },
+        element("summary", {}, `fix available (${w.fix.length} RFC 6902 ${w.fix.length === 1 ? "operation" : "operations"})`));
+      patchRow = element("tr", { class: "patch-row", "data-for": `${w.namespace}/${w.name}`, hidden: "" },
+        element("td", { colspan: "5" },
+          element("p", { class: "note" }, `The fix for ${w.kind} ${w.name}: the defaults the policy's own mutation sets, `
+            + `as a JSON patch against the object (kubectl patch --type json); with them it passes ${target} without an exemption.`),
+          element("pre", { class: "patch" }, `[\n${w.fix.map((op) => `  ${JSON.stringify(op)}`).join(",\n")}\n]`)));
+      fix.addEventListener("toggle", () => { patchRow.hidden = !fix.open; });
+    } else if (w.reason) {
+      fix = element("span", { class: "reason", "data-fix": "none" }, w.reason);
+    } else {
+      fix = element("span", { class: "note", "data-fix": "needless" }, "nothing to fix");
+    }
+    const row = element("tr", { "data-kind": w.kind, "data-name": w.name, "data-namespace": w.namespace, "data-level": w.strictestLevel },
+      element("td", { class: "workload" }, element("strong", {}, `${w.kind} ${w.name}`), element("br"),
+        element("code", { class: "ns" }, w.namespace), " · ", where),
+      element("td", {}, levelBadge(w.strictestLevel)),
+      element("td", { class: "at-target" }, atTarget),
+      element("td", { class: "exempted" }, w.exemptedBy.length
+        ? element("span", { class: "checks" }, ...w.exemptedBy.map((i) =>
+          element("code", { class: "exemption", title: `settings.exemptions[${i}]` }, `#${i}`)))
+        : element("span", { class: "note" }, "none")),
+      element("td", { class: "fix-cell" }, fix));
+    return patchRow ? [row, patchRow] : [row];
+  }).flat();
+  return element("table", { id: "workloads", class: "advice-table" },
+    element("thead", {}, element("tr", {},
+      ...["workload", "passes today", `at ${target}`, "exemptions", "fix"].map((h) => element("th", {}, h)))),
+    element("tbody", {}, ...rows));
+}
+
+// The advised settings, as YAML or JSON (both from the library), with a copy button.
+function settingsBox(report) {
+  const text = element("pre", { id: "advised-settings", class: "settings-text", tabindex: "0" }, report.settingsYaml);
+  const formats = element("span", { class: "formats", role: "radiogroup", "aria-label": "Format" });
+  for (const [format, value] of [["YAML", report.settingsYaml], ["JSON", report.settingsJson]]) {
+    const b = element("button", { type: "button", class: "secondary small", role: "radio",
+      "aria-checked": String(format === "YAML"), "data-format": format }, format);
+    b.addEventListener("click", () => {
+      text.textContent = value;
+      for (const other of formats.children) other.setAttribute("aria-checked", String(other === b));
+    });
+    formats.append(b);
+  }
+  const copy = element("button", { type: "button", id: "copy-settings", class: "small" }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text.textContent);
+      copy.textContent = "Copied";
+    } catch {
+      // No clipboard access (an insecure origin): select the text for the user to copy.
+      getSelection().selectAllChildren(text);
+      copy.textContent = "Selected: press Ctrl+C";
+    }
+    setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+  });
+  return element("div", { class: "settings-box" },
+    element("div", { class: "toolbar" }, formats, copy), text);
+}
+
+function runAdvise() {
+  const level = $("advise-level").value;
+  const version = $("advise-version").value;
+  let report;
+  try {
+    report = JSON.parse(advise($("advise-manifests").value, level, version, $("advise-constraints").checked));
+  } catch (e) {
+    showError("advise-error", `internal error: ${e}`);
+    return;
+  }
+  showError("advise-error", report.error);
+  showError("advise-manifests-error", report.manifestsError);
+  const out = $("advice");
+  out.replaceChildren();
+  if (report.error) return;
+  const namespaces = Object.keys(report.namespaces).length;
+  const n = report.workloads.length;
+  out.append(element("p", { class: "summary", id: "advice-summary" },
+    `${n} ${n === 1 ? "workload" : "workloads"} in ${namespaces} ${namespaces === 1 ? "namespace" : "namespaces"}, `
+    + `from ${report.objects} ${report.objects === 1 ? "object" : "objects"}; target ${level}:${version}. `
+    + "Pods, ReplicaSets and Jobs whose controller is among them count as it; kinds that carry no pod are left out."));
+  if (!n) {
+    out.append(element("p", { class: "note" }, "No workloads found."));
+    return;
+  }
+  out.append(
+    element("h2", {}, "Namespaces"),
+    element("p", { class: "note" }, "The strictest Pod Security level each namespace's workloads pass today, with no exemption, and the workloads that fail the next level."),
+    element("div", { class: "table-wrap" }, namespacesTable(report.namespaces)),
+    element("details", { class: "labels" },
+      element("summary", {}, "Label the namespaces (enforce the level each passes, warn at the next)"),
+      element("pre", { id: "label-commands", class: "settings-text" }, labelCommands(report.namespaces, version))),
+    element("h2", {}, "Workloads"),
+    element("p", { class: "note" }, `What each breaks at ${level}, the advised exemptions that admit it, and whether the policy's own defaults would fix it instead.`),
+    element("div", { class: "table-wrap" }, workloadsTable(report.workloads, level)),
+    element("h2", {}, "Advised settings"),
+    element("p", { class: "note" }, `Settings at ${level}:${version} that admit every workload above with the fewest, narrowest exemptions: a ClusterAdmissionPolicy's spec.settings.`),
+    settingsBox(report));
+}
+
 $("manifests").value = EXAMPLE_MANIFESTS;
 $("settings").value = EXAMPLE_SETTINGS;
+$("advise-manifests").value = EXAMPLE_WORKLOADS;
+$("tab-evaluate").addEventListener("click", () => showView("evaluate"));
+$("tab-advise").addEventListener("click", () => showView("advise"));
 const shared = fromFragment();
 await init();
 const button = $("evaluate");
@@ -203,4 +433,13 @@ button.disabled = false;
 button.addEventListener("click", run);
 $("share").disabled = false;
 $("share").addEventListener("click", shareLink);
+$("advise-version").replaceChildren(...JSON.parse(versions()).map((v) => element("option", { value: v }, v)));
+const adviseButton = $("advise");
+adviseButton.textContent = "Advise";
+adviseButton.disabled = false;
+adviseButton.addEventListener("click", runAdvise);
+// Once there is advice, it follows the target.
+for (const id of ["advise-level", "advise-version", "advise-constraints"]) {
+  $(id).addEventListener("change", () => { if ($("advice").childElementCount) runAdvise(); });
+}
 if (shared) run();
