@@ -1,7 +1,8 @@
 # Kubewarden policy conventions: policy.wasm, annotated-policy.wasm, fmt, lint, test, e2e-tests.
 #   make examples   build the policy and print its decision on every example in test_data/
 #   make test       the whole suite: fmt, clippy, unit and integration tests (through
-#                   policy.wasm in wasmtime), the upstream conformance fixtures, e2e.bats
+#                   policy.wasm in wasmtime, the CLI's among them), the upstream conformance
+#                   fixtures, e2e.bats, policy-server.bats (the real policy-server), the playground
 
 SOURCES := $(shell find src -name '*.rs') Cargo.toml $(wildcard Cargo.lock)
 RUNNER := target/debug/policy-runner
@@ -9,7 +10,7 @@ RUNNER := target/debug/policy-runner
 # (`make e2e-tests KWCTL=` runs e2e.bats under the runner only).
 KWCTL ?= $(or $(shell command -v kwctl 2>/dev/null),$(wildcard $(abspath $(CURDIR)/../shared/kwctl/kwctl)))
 
-.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench profile fuzz runner playground serve-playground playground-tests clean sessions sessions-check
+.PHONY: setup fmt lint test unit-tests conformance e2e-tests examples bench cli profile fuzz runner playground serve-playground playground-tests clean sessions sessions-check
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +30,13 @@ lint:
 
 runner:
 	cargo build --quiet -p policy-runner
+
+# The command-line tool (cli/), target/release/security-context-policy, with the release
+# policy.wasm embedded (cli/build.rs). The release profile's fat LTO and single codegen unit are
+# for the wasm module; over wasmtime they would take very long, so this build turns them off.
+CLI_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+cli: policy.wasm
+	$(CLI_PROFILE_ENV) cargo build --release -p security-context-policy-cli
 
 # Native unit and integration tests, then the same examples and the upstream conformance
 # fixtures through policy.wasm (POLICY_WASM tells the tests where it is), in one cargo run; the
@@ -68,6 +76,31 @@ e2e-tests: setup policy.wasm runner $(if $(KWCTL),annotated-policy.wasm $(E2E_KU
 	echo "e2e-tests: end of the e2e.bats runs"; \
 	exit $$status
 
+# policy-server.bats: the annotated module served by the real Kubewarden policy-server
+# (../shared/policy-server/policy-server, or POLICY_SERVER=...) on loopback, with the API
+# stand-in (tests/apiserver/) as its cluster, its answers compared with kwctl's; see
+# scripts/policy-server.sh. REQUIRE_REAL_KWCTL=1 (CI) makes a missing policy-server or kwctl an
+# error; otherwise they are skipped with a message.
+POLICY_SERVER ?= $(or $(shell command -v policy-server 2>/dev/null),$(wildcard $(abspath $(CURDIR)/../shared/policy-server/policy-server)))
+.PHONY: policy-server-tests bench-policy-server
+policy-server-tests: setup $(if $(and $(POLICY_SERVER),$(KWCTL)),annotated-policy.wasm)
+	@if [ -z "$(POLICY_SERVER)" ] || [ -z "$(KWCTL)" ]; then \
+		if [ -n "$(REQUIRE_REAL_KWCTL)" ]; then \
+			echo "policy-server-tests: needs policy-server (../shared/policy-server/policy-server or POLICY_SERVER) and kwctl, and REQUIRE_REAL_KWCTL is set"; exit 1; \
+		fi; \
+		echo "policy-server-tests: skipped: no policy-server (../shared/policy-server/policy-server or POLICY_SERVER) or no kwctl"; exit 0; \
+	fi; \
+	echo "policy-server-tests: policy-server.bats under $$("$(POLICY_SERVER)" --version | head -n1)"; \
+	status=0; POLICY_SERVER="$(POLICY_SERVER)" KWCTL_BIN="$(KWCTL)" bats policy-server.bats || status=1; \
+	echo "policy-server-tests: end of policy-server.bats"; \
+	exit $$status
+
+# Figures, not pass/fail: the floor and the project in one standalone policy-server under
+# bounded load (scripts/bench-policy-server.sh).
+bench-policy-server: annotated-policy.wasm
+	scripts/build-wasm.sh floor-policy target/floor-policy.wasm
+	POLICY_SERVER="$(POLICY_SERVER)" KWCTL_BIN="$(KWCTL)" scripts/bench-policy-server.sh
+
 $(E2E_KUBECONFIG):
 	mkdir -p $(@D)
 	printf '%s\n' 'apiVersion: v1' 'kind: Config' 'clusters:' '  - name: unreachable' \
@@ -94,17 +127,21 @@ serve-playground: playground
 playground-tests: setup playground
 	cd playground/tests && npm install --silent --no-audit --no-fund && node --test
 
-test: setup fmt lint unit-tests e2e-tests playground-tests
+test: setup fmt lint unit-tests e2e-tests policy-server-tests playground-tests
 
 # Coverage-guided fuzzing (nightly toolchain, cargo-fuzz) for a bounded time per target.
 FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Figures, not pass/fail: see examples/bench/main.rs.
-bench: policy.wasm
+# Figures, not pass/fail: see examples/bench/main.rs, then the CLI's (cli/examples/bench_check.rs:
+# 10,000 objects through `security-context-policy check`, against the module's own time and kwctl).
+bench: policy.wasm cli
 	scripts/build-wasm.sh floor-policy target/floor-policy.wasm
 	cargo run --quiet --profile runner -p security-context-policy --example bench -- policy.wasm target/floor-policy.wasm
+	$(CLI_PROFILE_ENV) KWCTL="$(KWCTL)" cargo run --quiet --release -p security-context-policy-cli \
+		--example bench_check -- target/release/security-context-policy policy.wasm
+	$(MAKE) --no-print-directory bench-policy-server
 
 # Where a fresh-instance validate spends its time (perf, guest functions by name): see
 # scripts/profile-fresh.sh. PAYLOAD=fresh2.json profiles the bench's row (ii).

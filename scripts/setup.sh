@@ -8,6 +8,8 @@ set -euo pipefail
 required=()
 command -v bats >/dev/null 2>&1 || required+=(bats)
 command -v wasm-opt >/dev/null 2>&1 || required+=(binaryen)
+# policy-server.bats posts AdmissionReviews with curl.
+command -v curl >/dev/null 2>&1 || required+=(curl)
 optional=()
 [ -x /usr/bin/chromium ] || optional+=(chromium)
 [ "${#required[@]}" -eq 0 ] && [ "${#optional[@]}" -eq 0 ] && exit 0
