@@ -103,12 +103,21 @@ else
     # the module size and cold start): panics abort at once, without formatting a message
     # nobody reads (a waPC host sees a trap either way), and carry no source locations.
     size_flags="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+    # std is also built with its optimize_for_size feature (its smaller variants of sorts and
+    # a few other routines): 617 KB -> 591 KB, per request unchanged (`make bench`, 2026-12-06,
+    # fresh (i) 1.03x and (ii) 1.12x the floor, as without it). Measured and not taken, since
+    # every one of them makes requests slower: LLVM inlining less (-inline-threshold=40 with
+    # -inlinehint-threshold=40, which is what counts for #[inline] code, and
+    # -unroll-threshold=0: 485 KB, cold start 380 -> 245 ms, but validate +7 µs, (i) 1.13x and
+    # (ii) 1.22x the floor; -inline-threshold alone, 40 or 25: 562 KB), the whole build at
+    # opt-level "z" (461 KB with optimize_for_size, 477 KB without: (i) 1.45x). The rest of the
+    # way to a smaller module is in the code. tests/module_size.rs holds the size to a budget.
     env -u RUSTUP_TOOLCHAIN \
         RUSTC_BOOTSTRAP=1 \
         RUSTC=/usr/bin/rustc \
         RUSTFLAGS="-C linker=$wasm_ld -C link-self-contained=no -L $wasi_lib $size_flags ${WASM_RUSTFLAGS:-}" \
         /usr/bin/cargo build --quiet --release -Zbuild-std=std,panic_abort \
-        --target "$target" -p "$package"
+        -Zbuild-std-features=optimize_for_size --target "$target" -p "$package"
 fi
 
 [ -f "$artifact" ] || {
