@@ -166,8 +166,11 @@ pub fn check(args: &CheckArgs) -> Result<Report, String> {
         }));
     let mut cluster = OfflineCluster::new(session);
     let mut found: Vec<Found> = Vec::new();
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     for source in &sources {
-        for entry in manifest::read(&source.text) {
+        for entry in manifest::read_parallel(&source.text, threads) {
             match entry {
                 Entry::Unreadable(e) => report.errors.push(InputError {
                     file: source.name.clone(),
@@ -221,9 +224,6 @@ pub fn check(args: &CheckArgs) -> Result<Report, String> {
         .filter(|&i| applies[i] == Applies::Yes)
         .collect();
     let requests: Vec<&Value> = judged.iter().map(|&i| &found[i].creation.request).collect();
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
     let breakdown = args.format.shows_violations();
     let answers = judge_all(
         &module,
