@@ -106,6 +106,16 @@ fn main() {
             .collect();
         cli_times.push(best(times));
     }
+    // `advise` on the same objects (native code, no module): its goal is at most 5x check.
+    let advise_time = best(
+        (0..RUNS)
+            .map(|_| {
+                let mut command = Command::new(&cli);
+                command.args(["advise", "--format", "json"]).arg(&manifests);
+                run_cli(command, &dir.join("out-advise.json"))
+            })
+            .collect(),
+    );
     // What every run pays before its first object: the process, the module from the cache,
     // one instance and the settings' validation. Measured on a file with no pod-bearing object.
     let empty = dir.join("no-workloads.yaml");
@@ -157,6 +167,7 @@ fn main() {
     for (format, time) in formats.iter().zip(&cli_times) {
         row(&format!("check --format {format}"), *time);
     }
+    row("advise --format json (target restricted)", advise_time);
     row(
         &format!("module alone: validate, {threads} threads, one instance each"),
         module_time,
@@ -190,6 +201,10 @@ fn main() {
     println!();
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!("ratios (goals: CLI / module at most 2x, kwctl / CLI per object at least 100x):");
+    println!(
+        "  advise / check --format text: {:.2}x (goal: at most 5x)",
+        advise_time.as_secs_f64() / text_time.as_secs_f64()
+    );
     for (format, time) in formats.iter().zip(&cli_times) {
         println!(
             "  check --format {format:<5} / module: {:.2}x; without the start: {:.2}x",
