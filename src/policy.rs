@@ -511,10 +511,15 @@ impl Policy {
     /// order a rejection lists them: what `evaluate` rejects for, rule by rule.
     pub fn enforced_findings(&self, pod: &Pod<'_>) -> Vec<Finding> {
         let all: Vec<&Container> = pod.containers.iter().collect();
+        self.enforced_by(pod, &all)
+    }
+
+    /// `enforced_findings`, for the containers already gathered.
+    fn enforced_by(&self, pod: &Pod<'_>, all: &[&Container<'_>]) -> Vec<Finding> {
         let mut enforced: Vec<Finding> = Vec::new();
         // A constraint that repeats a level check word for word (privileged,
         // allowPrivilegeEscalation) says nothing new.
-        for f in self.run(&self.enforce, pod, &all) {
+        for f in self.run(&self.enforce, pod, all) {
             if !enforced.iter().any(|e| e.violation == f.violation) {
                 enforced.push(f);
             }
@@ -524,7 +529,7 @@ impl Policy {
 
     pub fn evaluate(&self, pod: &Pod<'_>) -> Verdict {
         let all: Vec<&Container> = pod.containers.iter().collect();
-        let enforced = self.enforced_findings(pod);
+        let enforced = self.enforced_by(pod, &all);
         let warning = self.warn.as_ref().and_then(|plan| {
             let mut findings = self.run(plan, pod, &all);
             // An enforced rejection already says these.

@@ -170,11 +170,11 @@ impl Exemption {
     /// Whether it names this container, or its image (with `nameAndImage`: both).
     pub fn covers_container(&self, name: &str, image: &str) -> bool {
         let named = self.containers.iter().any(|c| c == name);
-        let imaged = self.images.iter().any(|g| g.matches(image));
+        let imaged = || self.images.iter().any(|g| g.matches(image));
         if self.name_and_image {
-            named && imaged
+            named && imaged()
         } else {
-            named || imaged
+            named || imaged()
         }
     }
 
