@@ -10,6 +10,7 @@
 
 use crate::judge::{Attributed, ContainerRef, Judge};
 use crate::owners::Workload;
+use security_context_policy::admission::AdmissionRequest;
 use security_context_policy::pod::{Container, Pod};
 use security_context_policy::workload::read_pod;
 use serde_json::{json, Map, Value};
@@ -145,7 +146,7 @@ fn settings_with(judge: &Judge, exemptions: &[Value]) -> String {
 fn met(
     judge: &Judge,
     settings: &str,
-    request: &Value,
+    request: &AdmissionRequest,
     finding: &Attributed,
 ) -> Result<bool, String> {
     let position = finding.container.as_ref().map(|c| c.position);
@@ -207,13 +208,8 @@ pub fn plan(
             let values = match found.get(&key) {
                 Some(values) => values.clone(),
                 None => {
-                    let values = needed_values(
-                        judge,
-                        &workload.creation.request,
-                        finding,
-                        &scope,
-                        available,
-                    )?;
+                    let values =
+                        needed_values(judge, &workload.admission, finding, &scope, available)?;
                     found.insert(key, values.clone());
                     values
                 }
@@ -235,7 +231,7 @@ pub fn plan(
     // fails at the gate.
     let settings = settings_with(judge, &exemptions);
     for w in workloads {
-        if !judge.admits(&settings, &w.creation.request)? {
+        if !judge.admits(&settings, &w.admission)? {
             return Err(format!(
                 "the advised exemptions do not admit {} {}/{}; this is a bug",
                 w.creation.kind.name(),
@@ -254,7 +250,7 @@ pub fn plan(
 /// (the rule is then exempted whole).
 fn needed_values(
     judge: &Judge,
-    request: &Value,
+    request: &AdmissionRequest,
     finding: &Attributed,
     scope: &Scope,
     available: Values,
@@ -271,10 +267,7 @@ fn needed_values(
         };
         // Settings that refuse this (a value field the rule's exemption cannot take) do not meet it.
         let settings = settings_with(judge, &[draft.to_value()]);
-        match met(judge, &settings, request, finding) {
-            Ok(ok) => Ok(ok),
-            Err(_) => Ok(false),
-        }
+        Ok(met(judge, &settings, request, finding).unwrap_or(false))
     };
     if !try_values(&available)? {
         return Ok(Values::new());
@@ -333,7 +326,7 @@ fn prune(judge: &Judge, workloads: &[&Workload], drafts: &mut Vec<Draft>) -> Res
         let exemptions: Vec<Value> = drafts.iter().map(Draft::to_value).collect();
         let settings = settings_with(judge, &exemptions);
         for &w in affected {
-            if !judge.admits(&settings, &workloads[w].creation.request)? {
+            if !judge.admits(&settings, &workloads[w].admission)? {
                 return Ok(false);
             }
         }
@@ -379,15 +372,13 @@ fn prune(judge: &Judge, workloads: &[&Workload], drafts: &mut Vec<Draft>) -> Res
             }
         }
         // Workloads that no longer need this exemption are not admitted by it.
+        let mut without = drafts.clone();
+        without.remove(i);
         let keep: BTreeSet<usize> = drafts[i]
             .workloads
             .iter()
             .copied()
-            .filter(|&w| {
-                let mut without = drafts.clone();
-                without.remove(i);
-                !all_pass(&without, &BTreeSet::from([w])).unwrap_or(false)
-            })
+            .filter(|&w| !all_pass(&without, &BTreeSet::from([w])).unwrap_or(false))
             .collect();
         drafts[i].workloads = keep;
         i += 1;

@@ -3,7 +3,7 @@
 //! without an exemption; else a one-line reason why an exemption is needed: the rules still
 //! broken once every default is set, which only the workload's own choices break.
 
-use crate::judge::Judge;
+use crate::judge::{read_request, Judge};
 use security_context_policy::mutation::mutate;
 use security_context_policy::workload::{read_pod, WorkloadKind};
 use serde_json::Value;
@@ -22,7 +22,7 @@ pub fn fix(judge: &Judge, request: &Value) -> Result<(Option<Value>, Option<Stri
     if let Some(mutated) = &mutated {
         mutated_request["object"] = mutated.clone();
     }
-    let left = judge.findings(judge.base_settings(), &mutated_request)?;
+    let left = judge.findings(judge.base_settings(), &read_request(&mutated_request)?)?;
     if left.is_empty() {
         let patch = json_patch::diff(object, &mutated_request["object"]);
         return Ok((

@@ -14,6 +14,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// A request read once, for the many settings advice judges it with.
+pub fn read_request(request: &Value) -> Result<AdmissionRequest, String> {
+    serde_json::from_value(request.clone()).map_err(|e| format!("cannot read the request: {e}"))
+}
+
 /// The levels from the most permissive, for comparing.
 const LEVELS: &[&str] = &["privileged", "baseline", "restricted"];
 
@@ -121,14 +126,11 @@ impl Judge {
     }
 
     /// The decision of `settings` on `request`.
-    pub fn decide(&self, settings: &str, request: &Value) -> Result<Decision, String> {
-        let policy = self.policy(settings)?;
-        let request: AdmissionRequest = serde_json::from_value(request.clone())
-            .map_err(|e| format!("cannot read the request: {e}"))?;
-        Ok(decide(&policy, &request))
+    pub fn decide(&self, settings: &str, request: &AdmissionRequest) -> Result<Decision, String> {
+        Ok(decide(&*self.policy(settings)?, request))
     }
 
-    pub fn admits(&self, settings: &str, request: &Value) -> Result<bool, String> {
+    pub fn admits(&self, settings: &str, request: &AdmissionRequest) -> Result<bool, String> {
         Ok(matches!(
             self.decide(settings, request)?,
             Decision::Accept { .. }
@@ -136,7 +138,7 @@ impl Judge {
     }
 
     /// The strictest level `request` passes with no exemption.
-    pub fn strictest(&self, request: &Value) -> Result<String, String> {
+    pub fn strictest(&self, request: &AdmissionRequest) -> Result<String, String> {
         for level in ["restricted", "baseline"] {
             if self.admits(&self.settings_at(level), request)? {
                 return Ok(level.to_string());
@@ -147,11 +149,13 @@ impl Judge {
 
     /// The rules `settings` find broken in `request`, each by the pod or by one container, in
     /// the order a rejection lists them.
-    pub fn findings(&self, settings: &str, request: &Value) -> Result<Vec<Attributed>, String> {
+    pub fn findings(
+        &self,
+        settings: &str,
+        admission: &AdmissionRequest,
+    ) -> Result<Vec<Attributed>, String> {
         let policy = self.policy(settings)?;
-        let admission: AdmissionRequest = serde_json::from_value(request.clone())
-            .map_err(|e| format!("cannot read the request: {e}"))?;
-        let Some(judging) = judging_policy(&policy, &admission, &NoContext)? else {
+        let Some(judging) = judging_policy(&policy, admission, &NoContext)? else {
             return Ok(Vec::new());
         };
         let Some(kind) = WorkloadKind::of_object(&admission.object) else {

@@ -124,7 +124,8 @@ struct Judged {
     reason: Option<String>,
 }
 
-fn judge_one(judge: &judge::Judge, request: &Value) -> Result<Judged, String> {
+fn judge_one(judge: &judge::Judge, workload: &owners::Workload) -> Result<Judged, String> {
+    let request = &workload.admission;
     let mut checks_at = BTreeMap::new();
     let mut target = Vec::new();
     for level in ["restricted", "baseline"] {
@@ -147,7 +148,7 @@ fn judge_one(judge: &judge::Judge, request: &Value) -> Result<Judged, String> {
     let (fix, reason) = if target.is_empty() {
         (None, None)
     } else {
-        fix::fix(judge, request)?
+        fix::fix(judge, &workload.creation.request)?
     };
     Ok(Judged {
         strictest,
@@ -239,7 +240,7 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
             ))
     });
     let judged: Vec<Judged> = parallel(&level, &version, &workloads, &|judge, w| {
-        judge_one(judge, &w.creation.request)
+        judge_one(judge, w)
     })?;
 
     // Exemptions, planned per namespace and service account: no exemption of one such scope

@@ -3,8 +3,10 @@
 //! `kubectl get pods,deployments,... -o json` reports each Deployment once, not once more per
 //! ReplicaSet and pod. One whose controller is absent stands for itself.
 
+use crate::judge::read_request;
 use crate::request::{creation, Creation};
 use crate::{InputObject, Options};
+use security_context_policy::admission::AdmissionRequest;
 use security_context_policy::scope::DEFAULT_SERVICE_ACCOUNT;
 use security_context_policy::workload::read_pod;
 use serde_json::Value;
@@ -15,6 +17,8 @@ pub struct Workload {
     pub file: String,
     pub line: usize,
     pub creation: Creation,
+    /// `creation.request` as the evaluator reads it, read once.
+    pub admission: AdmissionRequest,
     /// The pod's service account (`default` when it names none): with the namespace, what
     /// exemptions are scoped to.
     pub service_account: String,
@@ -51,7 +55,7 @@ pub fn top_workloads(objects: &[InputObject], options: &Options) -> Result<Vec<W
         .iter()
         .filter_map(|(o, _)| o.value["metadata"]["uid"].as_str())
         .collect();
-    Ok(workloads
+    workloads
         .into_iter()
         .filter(|(object, creation)| {
             !controller(&object.value, &creation.namespace).is_some_and(|(key, uid)| {
@@ -65,14 +69,15 @@ pub fn top_workloads(objects: &[InputObject], options: &Options) -> Result<Vec<W
                 .flatten()
                 .and_then(|pod| pod.service_account_name.map(str::to_string))
                 .unwrap_or_else(|| DEFAULT_SERVICE_ACCOUNT.to_string());
-            Workload {
+            Ok(Workload {
                 file: object.file.clone(),
                 line: object.line,
+                admission: read_request(&creation.request)?,
                 creation,
                 service_account,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The object's controller, and its uid when the reference gives one.
