@@ -32,7 +32,7 @@ fn main() {
     let operation = rest.get(2).map_or("validate", String::as_str);
     let payload = std::fs::read(payload).expect("the payload is readable");
     let options = LoadOptions {
-        timeout: None,
+        timeout: Some(Duration::from_secs(2)), // epoch interruption on, as in policy-server
         perf_map: true,
         ..LoadOptions::default()
     };
