@@ -95,6 +95,8 @@ impl<'de> Deserialize<'de> for Glob {
     }
 }
 
+crate::json_text::from_text_by_serde!(Glob);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 //! settings are read from their text in one pass instead: each key borrowed from the text, each
 //! value left as its JSON text (`&RawValue`) until the type it belongs to reads it.
 
-use serde::de::value::{MapAccessDeserializer, MapDeserializer};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -53,32 +52,179 @@ pub struct Fields<'de>(pub Vec<(Cow<'de, str>, &'de RawValue)>);
 
 impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = Fields<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(Key(key)) = map.next_key()? {
-                    fields.push((key, map.next_value::<&RawValue>()?));
-                }
-                Ok(Fields(fields))
-            }
-        }
-        deserializer.deserialize_map(FieldsVisitor)
+        deserializer.deserialize_map(FieldsVisitor("a JSON object"))
     }
 }
 
-/// Reads a `T` from fields of an object, as if they were the whole object.
-pub fn read_fields<'a, T: Deserialize<'a>>(
-    fields: impl Iterator<Item = (Cow<'a, str>, &'a RawValue)>,
-) -> Result<T, String> {
-    let mut map = MapDeserializer::<_, serde_json::Error>::new(fields);
-    let value = T::deserialize(MapAccessDeserializer::new(&mut map)).map_err(|e| message(&e))?;
-    map.end().map_err(|e| message(&e))?;
-    Ok(value)
+/// Reads an object's fields; the text names what the object is in a type error.
+struct FieldsVisitor(&'static str);
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+        // serde_json gives no size hint; most objects here have a few keys.
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(Key(key)) = map.next_key()? {
+            fields.push((key, map.next_value::<&RawValue>()?));
+        }
+        Ok(Fields(fields))
+    }
+}
+
+/// How `read_object` stores one key's value (its JSON text) into a `T`.
+pub type Setter<T> = fn(&mut T, &RawValue) -> Result<(), String>;
+
+/// A settings struct as `read_object` reads it: what serde derives for a struct with
+/// `deny_unknown_fields`, as a table. The derived readers, each with its field visitor, its map
+/// and sequence visitors and every field's reader inlined, were about 60 KB of the module; a table
+/// per struct and one reader per field type do the same in a fraction of the code.
+pub struct ObjectShape<T: 'static> {
+    /// What the value must be, for "invalid type: ..., expected {expecting}".
+    pub expecting: &'static str,
+    /// Every key, in serde's order for the unknown-field message, with its setter.
+    pub fields: &'static [(&'static str, Setter<T>)],
+    /// The keys without a default.
+    pub required: &'static [&'static str],
+}
+
+/// Reads a `T` from a JSON object by its shape, with the messages serde's derived reader gives:
+/// unknown, duplicate and missing fields, and each field's own errors.
+#[cfg_attr(scp_optimize_size, optimize(size))]
+pub fn read_object<'de, D: Deserializer<'de>, T: Default>(
+    deserializer: D,
+    shape: &ObjectShape<T>,
+) -> Result<T, D::Error> {
+    let Fields(given) = deserializer.deserialize_map(FieldsVisitor(shape.expecting))?;
+    let mut out = T::default();
+    fill(&mut out, &given, shape).map_err(serde::de::Error::custom)?;
+    Ok(out)
+}
+
+#[cfg_attr(scp_optimize_size, optimize(size))]
+fn fill<T>(
+    out: &mut T,
+    given: &[(Cow<'_, str>, &RawValue)],
+    shape: &ObjectShape<T>,
+) -> Result<(), String> {
+    for (i, (key, text)) in given.iter().enumerate() {
+        let Some((_, set)) = shape.fields.iter().find(|(name, _)| name == key) else {
+            return Err(unknown_field(
+                key,
+                shape.fields.iter().map(|(name, _)| *name),
+            ));
+        };
+        if given[..i].iter().any(|(k, _)| k == key) {
+            return Err(format!("duplicate field `{key}`"));
+        }
+        set(out, text)?;
+    }
+    match shape
+        .required
+        .iter()
+        .find(|name| !given.iter().any(|(k, _)| k == *name))
+    {
+        Some(name) => Err(format!("missing field `{name}`")),
+        None => Ok(()),
+    }
+}
+
+/// serde's message for an unknown field.
+#[cfg_attr(scp_optimize_size, optimize(size))]
+fn unknown_field<'a>(key: &str, expected: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = expected.map(|name| format!("`{name}`")).collect();
+    match quoted.as_slice() {
+        [] => format!("unknown field `{key}`, there are no fields"),
+        [one] => format!("unknown field `{key}`, expected {one}"),
+        [a, b] => format!("unknown field `{key}`, expected {a} or {b}"),
+        all => format!("unknown field `{key}`, expected one of {}", all.join(", ")),
+    }
+}
+
+/// Implements `Deserialize` for a struct by `read_object`, from its keys and fields:
+/// `deserialize_by_shape!(PortRange { "min" => min, "max" => max } required ["min", "max"]);`
+/// The struct needs `Default`, its starting point; required keys are checked to be given.
+macro_rules! deserialize_by_shape {
+    ($ty:ident { $($key:literal => $field:ident),* $(,)? } $(required [$($req:literal),*])?) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const SHAPE: $crate::json_text::ObjectShape<$ty> = $crate::json_text::ObjectShape {
+                    expecting: concat!("struct ", stringify!($ty)),
+                    fields: &[$((
+                        $key,
+                        |out: &mut $ty, text: &serde_json::value::RawValue| {
+                            $crate::json_text::set(&mut out.$field, text)
+                        },
+                    )),*],
+                    required: &[$($($req),*)?],
+                };
+                $crate::json_text::read_object(deserializer, &SHAPE)
+            }
+        }
+        $crate::json_text::from_text_by_serde!($ty);
+    };
+}
+pub(crate) use deserialize_by_shape;
+
+/// `read_object`'s setter of a field: the value read from its text.
+#[cfg_attr(scp_optimize_size, optimize(size))]
+pub fn set<T: FromText>(slot: &mut T, text: &RawValue) -> Result<(), String> {
+    *slot = T::from_text(text)?;
+    Ok(())
+}
+
+/// A settings value read from its JSON text: a leaf or a list by serde, a struct by
+/// `read_object` (`deserialize_by_shape!`), an optional value by its text.
+pub trait FromText: Sized {
+    fn from_text(text: &RawValue) -> Result<Self, String>;
+}
+
+impl<T: for<'a> Deserialize<'a>> FromText for Vec<T> {
+    fn from_text(text: &RawValue) -> Result<Self, String> {
+        read_value(text)
+    }
+}
+
+impl<T: FromText> FromText for Option<T> {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
+    fn from_text(text: &RawValue) -> Result<Self, String> {
+        // A raw value's text has no surrounding whitespace.
+        if text.get() == "null" {
+            Ok(None)
+        } else {
+            T::from_text(text).map(Some)
+        }
+    }
+}
+
+/// `FromText` for types serde reads.
+macro_rules! from_text_by_serde {
+    ($($ty:ty),* $(,)?) => {
+        $(impl $crate::json_text::FromText for $ty {
+            #[cfg_attr(scp_optimize_size, optimize(size))]
+            fn from_text(text: &serde_json::value::RawValue) -> Result<Self, String> {
+                $crate::json_text::read_value(text)
+            }
+        })*
+    };
+}
+pub(crate) use from_text_by_serde;
+
+from_text_by_serde!(
+    String,
+    bool,
+    i64,
+    std::collections::BTreeMap<String, Vec<String>>,
+);
+
+/// Reads a `T` from one value's text, the error without a position (as `message`). Not
+/// inlined: each settings field of a type shares one reader of it.
+#[inline(never)]
+#[cfg_attr(scp_optimize_size, optimize(size))]
+pub fn read_value<'a, T: Deserialize<'a>>(text: &'a RawValue) -> Result<T, String> {
+    serde_json::from_str(text.get()).map_err(|e| message(&e))
 }
 
 /// The error's message without its position: an error inside a value read from its own text
@@ -132,25 +278,90 @@ mod tests {
     }
 
     #[test]
-    fn a_type_reads_from_fields_with_errors_without_positions() {
-        let text = r#"{"a": 7, "b": ["x"], "c": 1}"#;
+    fn a_value_reads_from_its_text_with_errors_without_positions() {
+        let text = r#"{"a": 7, "b": ["x"], "c": {"a": 1,
+            "b": [1]}}"#;
         let fields: Fields = serde_json::from_str(text).unwrap();
-        let pair: Pair = read_fields(fields.0.iter().filter(|(k, _)| k != "c").cloned()).unwrap();
+        let b: Option<Vec<String>> = read_value(fields.0[1].1).unwrap();
+        assert_eq!(b, Some(vec!["x".to_string()]));
+        // The error inside the value is on its second line: no position is given.
+        let err = read_value::<Pair>(fields.0[2].1).unwrap_err();
+        assert_eq!(err, "invalid type: integer `1`, expected a string");
+        let unknown: Fields = serde_json::from_str(r#"{"p": {"a": 7, "z": 1}}"#).unwrap();
+        let err = read_value::<Pair>(unknown.0[0].1).unwrap_err();
+        assert!(err.starts_with("unknown field `z`"), "{err}");
+    }
+
+    /// A struct read by its shape, as the settings structs are.
+    #[derive(Debug, Default, PartialEq)]
+    struct Shaped {
+        name: String,
+        count: i64,
+        tags: Option<Vec<String>>,
+    }
+    deserialize_by_shape!(Shaped { "name" => name, "count" => count, "tags" => tags } required ["name"]);
+
+    #[derive(Debug, Default, PartialEq)]
+    struct One {
+        only: bool,
+    }
+    deserialize_by_shape!(One { "only" => only });
+
+    #[test]
+    fn a_shaped_struct_reads_like_a_derived_one() {
+        let read = |text: &str| serde_json::from_str::<Shaped>(text).map_err(|e| message(&e));
         assert_eq!(
-            pair,
-            Pair {
-                a: 7,
-                b: Some(vec!["x".into()])
+            read(r#"{"count": 2, "name": "a", "tags": null}"#).unwrap(),
+            Shaped {
+                name: "a".into(),
+                count: 2,
+                tags: None
             }
         );
-        let bad: Fields = serde_json::from_str(r#"{"a": 7, "b": [1]}"#).unwrap();
-        let err = read_fields::<Pair>(bad.0.into_iter()).unwrap_err();
-        assert_eq!(err, "invalid type: integer `1`, expected a string");
-        let unknown: Fields = serde_json::from_str(r#"{"a": 7, "z": 1}"#).unwrap();
-        let err = read_fields::<Pair>(unknown.0.into_iter()).unwrap_err();
-        assert!(err.starts_with("unknown field `z`"), "{err}");
-        let twice: Fields = serde_json::from_str(r#"{"a": 7, "a": 8}"#).unwrap();
-        let err = read_fields::<Pair>(twice.0.into_iter()).unwrap_err();
-        assert_eq!(err, "duplicate field `a`");
+        assert_eq!(read(r#"{"name": "a"}"#).unwrap().tags, None);
+        assert_eq!(
+            read(r#"{"name": "a", "tags": ["x"]}"#).unwrap().tags,
+            Some(vec!["x".to_string()])
+        );
+        // serde's messages, without positions.
+        assert_eq!(read(r#"{"count": 2}"#).unwrap_err(), "missing field `name`");
+        assert_eq!(
+            read(r#"{"name": "a", "name": "b"}"#).unwrap_err(),
+            "duplicate field `name`"
+        );
+        assert_eq!(
+            read(r#"{"name": "a", "colour": 1}"#).unwrap_err(),
+            "unknown field `colour`, expected one of `name`, `count`, `tags`"
+        );
+        assert_eq!(
+            read(r#"{"name": "a", "count": "2"}"#).unwrap_err(),
+            "invalid type: string \"2\", expected i64"
+        );
+        assert_eq!(
+            read(r#"{"name": "a", "tags": [1]}"#).unwrap_err(),
+            "invalid type: integer `1`, expected a string"
+        );
+        assert_eq!(
+            read("[1]").unwrap_err(),
+            "invalid type: sequence, expected struct Shaped"
+        );
+        let one = |text: &str| serde_json::from_str::<One>(text).map_err(|e| message(&e));
+        assert_eq!(
+            one(r#"{"x": 1}"#).unwrap_err(),
+            "unknown field `x`, expected `only`"
+        );
+        assert_eq!(one("{}").unwrap(), One::default());
+    }
+
+    #[test]
+    fn unknown_field_messages_follow_serde() {
+        let m = |names: &[&str]| unknown_field("k", names.iter().copied());
+        assert_eq!(m(&[]), "unknown field `k`, there are no fields");
+        assert_eq!(m(&["a"]), "unknown field `k`, expected `a`");
+        assert_eq!(m(&["a", "b"]), "unknown field `k`, expected `a` or `b`");
+        assert_eq!(
+            m(&["a", "b", "c"]),
+            "unknown field `k`, expected one of `a`, `b`, `c`"
+        );
     }
 }

@@ -104,6 +104,8 @@ impl<'de> Deserialize<'de> for Version {
     }
 }
 
+crate::json_text::from_text_by_serde!(Level, Version);
+
 #[cfg(test)]
 mod tests {
     use super::*;

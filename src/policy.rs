@@ -16,7 +16,6 @@ use crate::value_exemption;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 #[derive(Clone, Copy)]
@@ -68,8 +67,10 @@ pub struct Policy {
     /// the others only in the scope of a request they select (`in_scope`). The plans name
     /// every exemption, so scoping a policy to a request remakes nothing.
     applies: Rc<[bool]>,
-    /// The policy for each combination of namespace levels seen, built once.
-    per_namespace: RefCell<HashMap<NamespacePolicy, Rc<Policy>>>,
+    /// The policy for each combination of namespace levels seen, built once. A list: it holds
+    /// a handful (at most `MAX_NAMESPACE_POLICIES`), and a hash map of them cost the module
+    /// its own copy of the hash table's code.
+    per_namespace: RefCell<Vec<(NamespacePolicy, Rc<Policy>)>>,
     /// The profiles, built when first asked for (see `profiles`).
     profiles: OnceCell<Result<Vec<Profile>, String>>,
     /// The profiles' settings text, when they were left unread (`Settings::for_evaluation`).
@@ -192,7 +193,7 @@ impl Policy {
             applies,
             settings,
             namespace_labels: levels.namespace_labels,
-            per_namespace: RefCell::new(HashMap::new()),
+            per_namespace: RefCell::new(Vec::new()),
             profiles: OnceCell::from(Ok(Vec::new())),
             unread_profiles: None,
         }
@@ -221,7 +222,7 @@ impl Policy {
                 .iter()
                 .map(|e| !e.has_selectors() || e.selects(scope))
                 .collect(),
-            per_namespace: RefCell::new(HashMap::new()),
+            per_namespace: RefCell::new(Vec::new()),
             profiles: OnceCell::from(Ok(Vec::new())),
             unread_profiles: None,
         })
@@ -271,7 +272,12 @@ impl Policy {
     /// This policy with a namespace's levels instead of the settings' (constraints, exemptions
     /// and the rest unchanged), built once per combination of levels.
     pub fn for_namespace(&self, levels: NamespacePolicy) -> Rc<Policy> {
-        if let Some(policy) = self.per_namespace.borrow().get(&levels) {
+        if let Some((_, policy)) = self
+            .per_namespace
+            .borrow()
+            .iter()
+            .find(|(l, _)| *l == levels)
+        {
             return Rc::clone(policy);
         }
         let mode = |lv: LevelVersion| {
@@ -296,7 +302,7 @@ impl Policy {
         if cache.len() >= MAX_NAMESPACE_POLICIES {
             cache.clear();
         }
-        cache.insert(levels, Rc::clone(&policy));
+        cache.push((levels, Rc::clone(&policy)));
         policy
     }
 

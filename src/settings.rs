@@ -6,12 +6,11 @@
 use crate::checks::registry;
 use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
-use crate::json_text::{from_bytes, read_fields, Fields};
+use crate::json_text::{from_bytes, Fields, FromText};
 use crate::level::{Level, Version};
 use crate::pod::{Container, ContainerKind};
 use crate::scope::AdmissionScope;
 use crate::value_exemption::{self, ValueExemption};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -45,8 +44,7 @@ pub struct Settings {
 }
 
 /// The settings keys that are not constraints.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Default)]
 struct BaseSettings {
     level: Option<Level>,
     version: Version,
@@ -56,6 +54,32 @@ struct BaseSettings {
     judge_every_update: bool,
     audit: Option<WarnLevel>,
     namespace_labels: bool,
+}
+
+impl BaseSettings {
+    /// Reads `fields` (keys of `BASE_KEYS`, each once: the caller refuses unknown and repeated
+    /// keys), each from its value's text; an absent key keeps its default. Written out rather
+    /// than derived for the module's size, like `Constraints::read_fields`.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
+    fn read<'a>(
+        fields: impl Iterator<Item = (&'a str, &'a RawValue)>,
+    ) -> Result<BaseSettings, String> {
+        let mut base = BaseSettings::default();
+        for (key, text) in fields {
+            match key {
+                "level" => base.level = FromText::from_text(text)?,
+                "version" => base.version = FromText::from_text(text)?,
+                "exemptions" => base.exemptions = FromText::from_text(text)?,
+                "warn" => base.warn = FromText::from_text(text)?,
+                "mutate" => base.mutate = FromText::from_text(text)?,
+                "judgeEveryUpdate" => base.judge_every_update = FromText::from_text(text)?,
+                "audit" => base.audit = FromText::from_text(text)?,
+                "namespaceLabels" => base.namespace_labels = FromText::from_text(text)?,
+                _ => return Err(format!("unknown field `{key}`")),
+            }
+        }
+        Ok(base)
+    }
 }
 
 /// The settings keys that are not constraints, as written.
@@ -85,61 +109,64 @@ const KYVERNO_KEY: &str = "kyvernoPolicy";
 const KYVERNO_EXCEPTIONS_KEY: &str = "kyvernoPolicyExceptions";
 
 /// A level and version whose violations are reported (warn, audit) rather than enforced.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct WarnLevel {
     pub level: Level,
-    #[serde(default)]
     pub version: Version,
 }
+
+crate::json_text::deserialize_by_shape!(WarnLevel { "level" => level, "version" => version } required ["level"]);
 
 /// Violations of `checks` that do not count: by containers whose image matches one of `images`
 /// or whose name is one of `containers`; with neither given, by the whole workload. The who and
 /// where selectors (`usernames` ... `serviceAccounts`) narrow the requests the exemption applies
 /// to: each one given must match, and within a list any entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Exemption {
     pub checks: Vec<String>,
-    #[serde(default)]
     pub images: Vec<Glob>,
-    #[serde(default)]
     pub containers: Vec<String>,
     /// The requesting user's name.
-    #[serde(default)]
     pub usernames: Vec<Glob>,
     /// Any of the requesting user's groups.
-    #[serde(default)]
     pub groups: Vec<Glob>,
     /// The request's namespace.
-    #[serde(default)]
     pub namespaces: Vec<Glob>,
     /// The pod's `runtimeClassName`; a pod without one matches none.
-    #[serde(default)]
     pub runtime_classes: Vec<Glob>,
     /// The pod's service account, as `namespace/name`.
-    #[serde(default)]
     pub service_accounts: Vec<Glob>,
     /// The kinds of container it selects, by the pod-spec field that lists them
     /// (`containers`, `initContainers`, `ephemeralContainers`); with neither `images` nor
     /// `containers`, every container of those kinds.
-    #[serde(default)]
     pub container_kinds: Vec<String>,
     /// The exemption applies to the requests its who and where selectors do *not* select:
     /// "these checks only for requests in these namespaces, by these users, ..." (a Kyverno
     /// rule's `match`).
-    #[serde(default)]
     pub outside: bool,
     /// A container is selected only when its name is in `containers` *and* its image matches
     /// `images` (default: either): an exemption pinned to one container of one image, which a
     /// renamed container or a new image does not inherit.
-    #[serde(default)]
     pub name_and_image: bool,
     /// Field → values: only these values of that field are exempt, in the selected containers
     /// (see `value_exemption`); the checks still judge everything else.
-    #[serde(default)]
     pub values: BTreeMap<String, Vec<String>>,
 }
+
+crate::json_text::deserialize_by_shape!(Exemption {
+    "checks" => checks,
+    "images" => images,
+    "containers" => containers,
+    "usernames" => usernames,
+    "groups" => groups,
+    "namespaces" => namespaces,
+    "runtimeClasses" => runtime_classes,
+    "serviceAccounts" => service_accounts,
+    "containerKinds" => container_kinds,
+    "outside" => outside,
+    "nameAndImage" => name_and_image,
+    "values" => values,
+} required ["checks"]);
 
 impl ValueExemption for Exemption {
     fn values(&self) -> &BTreeMap<String, Vec<String>> {
@@ -242,6 +269,7 @@ pub struct ProfileSettings {
 impl Settings {
     /// Reads settings from the JSON the host sends, every part of them, profiles included:
     /// what `validate_settings` answers with. `null` or nothing means all defaults.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn from_json(bytes: &[u8]) -> Result<Settings, String> {
         let mut settings = Settings::for_evaluation(bytes)?;
         if let Some(text) = settings.unread_profiles.take() {
@@ -254,6 +282,7 @@ impl Settings {
     /// left as their text (`unread_profiles`), since only a request the base settings reject
     /// needs them. Kubewarden checks the whole settings with `validate_settings` (`from_json`)
     /// before it sends a request.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn for_evaluation(bytes: &[u8]) -> Result<Settings, String> {
         // JSON's whitespace only: a form feed is not JSON, so `\x0c{}` is unreadable, not `{}`.
         let is_json_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
@@ -275,12 +304,14 @@ impl Settings {
         Ok(settings)
     }
 
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn from_value(value: &Value) -> Result<Settings, String> {
         let text = serde_json::to_vec(value).map_err(|e| format!("invalid settings: {e}"))?;
         Settings::from_json(&text)
     }
 
     /// Settings from an object's fields, leaving out `skipped` (read by the caller).
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn from_fields(
         fields: &[(Cow<'_, str>, &RawValue)],
         skipped: &str,
@@ -381,7 +412,7 @@ impl Settings {
         if let Some(text) = &merged_exemptions {
             base.push((Cow::Borrowed("exemptions"), &**text));
         }
-        let base: BaseSettings = read_fields(base.into_iter()).map_err(|e| {
+        let base = BaseSettings::read(base.iter().map(|(k, t)| (k.as_ref(), *t))).map_err(|e| {
             let e = format!("invalid settings: {e}");
             if kyverno.is_some() {
                 e.replacen(
@@ -393,7 +424,9 @@ impl Settings {
                 e
             }
         })?;
-        let mut constraints: Constraints = read_fields(rest.into_iter())
+        let mut constraints = Constraints::default();
+        constraints
+            .read_fields(rest.iter().map(|(k, t)| (k.as_ref(), *t)))
             .map_err(|e| psp_context(psp.is_some(), format!("invalid settings: {e}")))?;
         constraints
             .prepare()
@@ -422,6 +455,7 @@ impl Settings {
     }
 
     /// What the types alone cannot express.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn validate(&self) -> Result<(), String> {
         for (i, exemption) in self.exemptions.iter().enumerate() {
             if exemption.checks.is_empty() {
@@ -489,6 +523,7 @@ impl Settings {
 }
 
 /// `kyvernoPolicy` (and its exceptions) as base keys and their text.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn translate_kyverno(
     policy: Option<&RawValue>,
     exceptions: Option<&RawValue>,
@@ -525,6 +560,7 @@ fn translate_kyverno(
 }
 
 /// Errors found after translation name native keys; say where they came from.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn psp_context(from_psp: bool, message: String) -> String {
     if from_psp {
         message.replacen(
@@ -540,6 +576,7 @@ fn psp_context(from_psp: bool, message: String) -> String {
 const PROFILES_KEY: &str = "profiles";
 
 /// `profiles`: each entry is `name` plus any settings key but `profiles`, read as settings.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn read_profiles(text: &RawValue) -> Result<Vec<ProfileSettings>, String> {
     let entries: Option<Vec<&RawValue>> = serde_json::from_str(text.get())
         .map_err(|_| "invalid settings: profiles: expected a list of profiles".to_string())?;
@@ -586,6 +623,7 @@ pub fn read_profiles(text: &RawValue) -> Result<Vec<ProfileSettings>, String> {
 
 /// A profile's name is the resource name RBAC grants `use` of: like the PodSecurityPolicy
 /// objects it replaces, a DNS subdomain (lower-case letters, digits, `-` and `.`).
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn check_profile_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() || name.len() > 253 {
         return Err("must be 1 to 253 characters long");
@@ -605,6 +643,7 @@ fn check_profile_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Every id an exemption may name: the level checks, then the constraints.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn known_check_ids() -> Vec<&'static str> {
     let mut ids = registry::known_ids();
     ids.extend(constraints::CONSTRAINTS.iter().map(|c| c.id));

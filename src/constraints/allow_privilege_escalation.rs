@@ -14,6 +14,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     if forbids(constraints.allow_privilege_escalation)
         && constraints.default_allow_privilege_escalation == Some(true)

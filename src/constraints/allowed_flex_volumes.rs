@@ -4,13 +4,13 @@
 
 use super::{driver_allow_list, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedFlexVolume {
     pub driver: String,
 }
+
+crate::json_text::deserialize_by_shape!(AllowedFlexVolume { "driver" => driver } required ["driver"]);
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "allowedFlexVolumesConstraint",

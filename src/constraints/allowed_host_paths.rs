@@ -7,15 +7,14 @@
 
 use super::{container_subject, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedHostPath {
     pub path_prefix: String,
-    #[serde(default)]
     pub read_only: bool,
 }
+
+crate::json_text::deserialize_by_shape!(AllowedHostPath { "pathPrefix" => path_prefix, "readOnly" => read_only } required ["pathPrefix"]);
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "allowedHostPathsConstraint",
@@ -24,6 +23,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     for (i, p) in constraints.allowed_host_paths.iter().flatten().enumerate() {
         if p.path_prefix.is_empty() {

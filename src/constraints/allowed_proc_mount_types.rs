@@ -15,6 +15,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     let Some(types) = constraints.allowed_proc_mount_types.as_mut() else {
         return Ok(());

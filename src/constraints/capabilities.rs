@@ -6,21 +6,23 @@
 use super::{container_subject, violation, Constraint, Constraints};
 use crate::checks::message::join_quoted;
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct CapabilitiesConstraint {
     /// Capabilities a container may add; `"*"` allows any. Absent: adds are not constrained.
     pub allowed_add: Option<Vec<String>>,
     /// Capabilities every container must drop.
-    #[serde(default)]
     pub required_drop: Vec<String>,
     /// Capabilities mutation adds to every container that does not drop them
     /// (PodSecurityPolicy's `defaultAddCapabilities`); adding them is allowed.
-    #[serde(default)]
     pub default_add: Vec<String>,
 }
+
+crate::json_text::deserialize_by_shape!(CapabilitiesConstraint {
+    "allowedAdd" => allowed_add,
+    "requiredDrop" => required_drop,
+    "defaultAdd" => default_add,
+});
 
 pub const ID: &str = "capabilitiesConstraint";
 
@@ -40,6 +42,7 @@ pub fn normalize(name: &str) -> String {
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     let Some(caps) = constraints.capabilities.as_mut() else {
         return Ok(());

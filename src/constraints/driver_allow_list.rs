@@ -6,6 +6,7 @@ use crate::checks::message::join_quoted;
 use crate::checks::{CheckInput, Violation};
 use crate::pod::Volume;
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub(crate) fn check(key: &str, field: &str, names: &[&str]) -> Result<(), String> {
     match names.iter().position(|n| n.is_empty()) {
         Some(i) => Err(format!("invalid settings: {key}[{i}].{field} is empty")),

@@ -4,14 +4,14 @@
 
 use super::{container_subject, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PortRange {
     pub min: i64,
     pub max: i64,
 }
+
+crate::json_text::deserialize_by_shape!(PortRange { "min" => min, "max" => max } required ["min", "max"]);
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "hostPortsConstraint",
@@ -20,6 +20,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     for (i, r) in constraints.host_ports.iter().flatten().enumerate() {
         if !(0..=65535).contains(&r.min) || !(0..=65535).contains(&r.max) {

@@ -4,24 +4,29 @@
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IdRange {
     pub min: i64,
     pub max: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+crate::json_text::deserialize_by_shape!(IdRange { "min" => min, "max" => max } required ["min", "max"]);
+
+/// `Default` only as the settings reader's starting point: a rule must be given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum UserRule {
     MustRunAs,
     MustRunAsNonRoot,
+    #[default]
     RunAsAny,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Default` only as the settings reader's starting point: a rule must be given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GroupRule {
     MustRunAs,
     MayRunAs,
+    #[default]
     RunAsAny,
 }
 
@@ -57,23 +62,24 @@ impl<'de> Deserialize<'de> for GroupRule {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct UserRuleSetting {
     pub rule: UserRule,
-    #[serde(default)]
     pub ranges: Vec<IdRange>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+crate::json_text::deserialize_by_shape!(UserRuleSetting { "rule" => rule, "ranges" => ranges } required ["rule"]);
+
+#[derive(Debug, Clone, Default)]
 pub struct GroupRuleSetting {
     pub rule: GroupRule,
-    #[serde(default)]
     pub ranges: Vec<IdRange>,
 }
 
+crate::json_text::deserialize_by_shape!(GroupRuleSetting { "rule" => rule, "ranges" => ranges } required ["rule"]);
+
 /// Ranges must be well-formed; `needs_ranges` for the rules that cannot work without one.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub(crate) fn check_ranges(
     key: &str,
     ranges: &[IdRange],
@@ -154,3 +160,5 @@ pub(crate) fn image_note(
         (None, _) => String::new(),
     }
 }
+
+crate::json_text::from_text_by_serde!(UserRule, GroupRule);

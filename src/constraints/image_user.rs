@@ -15,12 +15,12 @@ use crate::pod::{Container, Pod};
 use serde::Deserialize;
 
 /// `imageUser: {onError: reject | accept}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImageUserSetting {
-    #[serde(default)]
     pub on_error: OnImageError,
 }
+
+crate::json_text::deserialize_by_shape!(ImageUserSetting { "onError" => on_error });
 
 /// What to do when the host cannot say what user an image runs as.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -98,6 +98,8 @@ pub fn needs_image_user(pod: &Pod<'_>, c: &Container<'_>) -> bool {
         && c.effective.common.run_as_non_root == Some(true)
         && c.effective.common.run_as_user.is_none()
 }
+
+crate::json_text::from_text_by_serde!(OnImageError);
 
 #[cfg(test)]
 mod tests {

@@ -50,11 +50,11 @@ pub use volumes::volume_type;
 pub use volumes::VOLUME_TYPES;
 
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
+use crate::json_text::FromText;
+use serde_json::value::RawValue;
 
 /// The constraint settings; each absent one adds nothing.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Constraints {
     pub run_as_user: Option<UserRuleSetting>,
     pub run_as_group: Option<GroupRuleSetting>,
@@ -67,15 +67,12 @@ pub struct Constraints {
     pub se_linux: Option<SeLinuxConstraint>,
     pub sysctls: Option<SysctlsConstraint>,
     pub host_network: Option<bool>,
-    #[serde(rename = "hostPID")]
     pub host_pid: Option<bool>,
-    #[serde(rename = "hostIPC")]
     pub host_ipc: Option<bool>,
     pub host_ports: Option<Vec<PortRange>>,
     pub allowed_host_paths: Option<Vec<AllowedHostPath>>,
     pub volumes: Option<Vec<String>>,
     pub allowed_flex_volumes: Option<Vec<AllowedFlexVolume>>,
-    #[serde(rename = "allowedCSIDrivers")]
     pub allowed_csi_drivers: Option<Vec<AllowedCsiDriver>>,
     pub allowed_proc_mount_types: Option<Vec<String>>,
     pub runtime_class: Option<RuntimeClassConstraint>,
@@ -157,7 +154,58 @@ pub fn is_known(id: &str) -> bool {
 }
 
 impl Constraints {
+    /// Sets the constraints of `fields` (keys of `KEYS`, each once: the caller has refused
+    /// unknown and repeated keys), each read from its value's text. Written out rather than
+    /// derived: serde's derived reader of these 24 optional fields, behind the map of raw
+    /// values, was the module's largest function (29 KB of the 485 KB), and it runs once per
+    /// request, where one small reader per field type does the same work.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
+    pub fn read_fields<'a>(
+        &mut self,
+        fields: impl Iterator<Item = (&'a str, &'a RawValue)>,
+    ) -> Result<(), String> {
+        for (key, text) in fields {
+            match key {
+                "runAsUser" => self.run_as_user = FromText::from_text(text)?,
+                "runAsGroup" => self.run_as_group = FromText::from_text(text)?,
+                "supplementalGroups" => self.supplemental_groups = FromText::from_text(text)?,
+                "fsGroup" => self.fs_group = FromText::from_text(text)?,
+                "readOnlyRootFilesystem" => {
+                    self.read_only_root_filesystem = FromText::from_text(text)?
+                }
+                "capabilities" => self.capabilities = FromText::from_text(text)?,
+                "seccomp" => self.seccomp = FromText::from_text(text)?,
+                "appArmor" => self.app_armor = FromText::from_text(text)?,
+                "seLinux" => self.se_linux = FromText::from_text(text)?,
+                "sysctls" => self.sysctls = FromText::from_text(text)?,
+                "hostNetwork" => self.host_network = FromText::from_text(text)?,
+                "hostPID" => self.host_pid = FromText::from_text(text)?,
+                "hostIPC" => self.host_ipc = FromText::from_text(text)?,
+                "hostPorts" => self.host_ports = FromText::from_text(text)?,
+                "allowedHostPaths" => self.allowed_host_paths = FromText::from_text(text)?,
+                "volumes" => self.volumes = FromText::from_text(text)?,
+                "allowedFlexVolumes" => self.allowed_flex_volumes = FromText::from_text(text)?,
+                "allowedCSIDrivers" => self.allowed_csi_drivers = FromText::from_text(text)?,
+                "allowedProcMountTypes" => {
+                    self.allowed_proc_mount_types = FromText::from_text(text)?
+                }
+                "runtimeClass" => self.runtime_class = FromText::from_text(text)?,
+                "privileged" => self.privileged = FromText::from_text(text)?,
+                "allowPrivilegeEscalation" => {
+                    self.allow_privilege_escalation = FromText::from_text(text)?
+                }
+                "defaultAllowPrivilegeEscalation" => {
+                    self.default_allow_privilege_escalation = FromText::from_text(text)?
+                }
+                "imageUser" => self.image_user = FromText::from_text(text)?,
+                _ => return Err(format!("unknown field `{key}`")),
+            }
+        }
+        Ok(())
+    }
+
     /// Validates every configured constraint and normalises its values (capability names, ...).
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn prepare(&mut self) -> Result<(), String> {
         for c in CONSTRAINTS {
             if (c.configured)(self) {

@@ -8,8 +8,10 @@ use crate::security_context::Profile;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Default` only as the settings reader's starting point: a default profile names its type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ProfileType {
+    #[default]
     RuntimeDefault,
     Localhost,
     Unconfined,
@@ -38,30 +40,35 @@ impl<'de> Deserialize<'de> for ProfileType {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ProfileConstraint {
-    #[serde(default)]
     pub allowed_types: Vec<ProfileType>,
     /// Patterns a Localhost profile's name must match as a whole. Absent: any name.
     pub allowed_localhost_profiles: Option<Vec<Glob>>,
     /// A container whose effective profile is unset passes (PodSecurityPolicy's rule when it
     /// lists no profiles, or lists `*`).
-    #[serde(default)]
     pub allow_unset: bool,
     /// What mutation sets where no profile is set (PodSecurityPolicy's `defaultProfileName`).
     pub default_profile: Option<DefaultProfile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+crate::json_text::deserialize_by_shape!(ProfileConstraint {
+    "allowedTypes" => allowed_types,
+    "allowedLocalhostProfiles" => allowed_localhost_profiles,
+    "allowUnset" => allow_unset,
+    "defaultProfile" => default_profile,
+});
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DefaultProfile {
-    #[serde(rename = "type")]
     pub type_: ProfileType,
     pub localhost_profile: Option<String>,
 }
 
+crate::json_text::deserialize_by_shape!(DefaultProfile { "type" => type_, "localhostProfile" => localhost_profile } required ["type"]);
+
 impl ProfileConstraint {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub(crate) fn check(&self, key: &str) -> Result<(), String> {
         if self.allowed_types.is_empty() && !self.allow_unset {
             return Err(format!(
@@ -153,3 +160,5 @@ pub(crate) fn evaluate<'a>(
     }
     violation(reason, details)
 }
+
+crate::json_text::from_text_by_serde!(ProfileType);

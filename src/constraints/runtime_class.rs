@@ -5,14 +5,17 @@
 use super::{violation, Constraint, Constraints};
 use crate::checks::message::join_quoted;
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeClassConstraint {
     pub allowed_runtime_class_names: Vec<String>,
     pub default_runtime_class_name: Option<String>,
 }
+
+crate::json_text::deserialize_by_shape!(RuntimeClassConstraint {
+    "allowedRuntimeClassNames" => allowed_runtime_class_names,
+    "defaultRuntimeClassName" => default_runtime_class_name,
+} required ["allowedRuntimeClassNames"]);
 
 impl RuntimeClassConstraint {
     fn allows(&self, name: &str) -> bool {
@@ -29,6 +32,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     let Some(rc) = constraints.runtime_class.as_ref() else {
         return Ok(());

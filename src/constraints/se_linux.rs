@@ -3,20 +3,21 @@
 
 use super::{container_subject, nothing_to_prepare, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct SeLinuxConstraint {
-    #[serde(default)]
     pub allowed_types: Vec<String>,
-    #[serde(default)]
     pub allowed_levels: Vec<String>,
-    #[serde(default)]
     pub allowed_users: Vec<String>,
-    #[serde(default)]
     pub allowed_roles: Vec<String>,
 }
+
+crate::json_text::deserialize_by_shape!(SeLinuxConstraint {
+    "allowedTypes" => allowed_types,
+    "allowedLevels" => allowed_levels,
+    "allowedUsers" => allowed_users,
+    "allowedRoles" => allowed_roles,
+});
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "seLinuxConstraint",

@@ -4,15 +4,14 @@
 use super::{nothing_to_prepare, violation, Constraint, Constraints};
 use crate::checks::{CheckInput, Violation};
 use crate::glob::Glob;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct SysctlsConstraint {
     pub allowed: Option<Vec<Glob>>,
-    #[serde(default)]
     pub forbidden: Vec<Glob>,
 }
+
+crate::json_text::deserialize_by_shape!(SysctlsConstraint { "allowed" => allowed, "forbidden" => forbidden });
 
 pub const CONSTRAINT: Constraint = Constraint {
     id: "sysctlsConstraint",

@@ -48,6 +48,7 @@ pub const CONSTRAINT: Constraint = Constraint {
     prepare,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn prepare(constraints: &mut Constraints) -> Result<(), String> {
     for (i, name) in constraints.volumes.iter().flatten().enumerate() {
         if name != "*" && !VOLUME_TYPES.contains(&name.as_str()) {
