@@ -15,6 +15,7 @@
 #   WASM_OPT_LEVEL   wasm-opt optimisation flag (default: -O3)
 #   NO_WASM_OPT=1    skip wasm-opt even when it exists
 #   WASM_RUSTFLAGS   extra rustc flags for the Debian toolchain build (experiments)
+#   WASM_INLINE_THRESHOLD  LLVM's inline thresholds for the Debian toolchain build (default 40)
 #   CARGO_TARGET_DIR honoured like cargo does
 set -euo pipefail
 
@@ -103,15 +104,23 @@ else
     # the module size and cold start): panics abort at once, without formatting a message
     # nobody reads (a waPC host sees a trap either way), and carry no source locations.
     size_flags="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
-    # std is also built with its optimize_for_size feature (its smaller variants of sorts and
-    # a few other routines): 617 KB -> 591 KB, per request unchanged (`make bench`, 2026-12-06,
-    # fresh (i) 1.03x and (ii) 1.12x the floor, as without it). Measured and not taken, since
-    # every one of them makes requests slower: LLVM inlining less (-inline-threshold=40 with
-    # -inlinehint-threshold=40, which is what counts for #[inline] code, and
-    # -unroll-threshold=0: 485 KB, cold start 380 -> 245 ms, but validate +7 µs, (i) 1.13x and
-    # (ii) 1.22x the floor; -inline-threshold alone, 40 or 25: 562 KB), the whole build at
-    # opt-level "z" (461 KB with optimize_for_size, 477 KB without: (i) 1.45x). The rest of the
-    # way to a smaller module is in the code. tests/module_size.rs holds the size to a budget.
+    # LLVM inlines less than its defaults (-inline-threshold=40, with -inlinehint-threshold=40,
+    # which is what counts for #[inline] code, and -unroll-threshold=0) and std is built with
+    # its optimize_for_size feature (its smaller sorts and a few other routines): 617 KB ->
+    # 485 KB on the code of 2026-12-06. Judged on the real policy-server (make
+    # bench-policy-server, 2026-12-07), where the module with these flags cost the same server
+    # CPU per request as without them (470 against 472 µs at level restricted, 593 against 596
+    # µs with every constraint, four interleaved rounds of 2,000 requests). Measured and not
+    # taken: thresholds of 15 (3 KB less, but serde_json's small readers stop being inlined and
+    # a request's JSON is read slower: the model's fresh instance 75 against 70 µs), 0 (larger
+    # than 15), the whole build at opt-level "z" (the model's guest 1.45x the floor), this crate
+    # alone at "s" (larger). --cfg scp_optimize_size turns on #[optimize(size)] for the code
+    # off the request path (src/lib.rs). tests/module_size.rs holds the size to a budget.
+    inline=${WASM_INLINE_THRESHOLD:-40}
+    size_flags="$size_flags --cfg scp_optimize_size"
+    if [ "$inline" != default ]; then
+        size_flags="$size_flags -C llvm-args=-inline-threshold=$inline -C llvm-args=-inlinehint-threshold=$inline -C llvm-args=-unroll-threshold=0"
+    fi
     env -u RUSTUP_TOOLCHAIN \
         RUSTC_BOOTSTRAP=1 \
         RUSTC=/usr/bin/rustc \
@@ -128,7 +137,9 @@ fi
 tmp="$output.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 if [ "${NO_WASM_OPT:-0}" != 1 ] && command -v wasm-opt >/dev/null 2>&1; then
-    if ! wasm-opt "${WASM_OPT_LEVEL:--O3}" \
+    # --merge-similar-functions: functions that differ only in constants become one (the
+    # monomorphised copies of generic code, mostly): 1.7 KB less, nothing measurable per request.
+    if ! wasm-opt "${WASM_OPT_LEVEL:--O3}" --merge-similar-functions \
         --enable-bulk-memory --enable-sign-ext \
         --enable-nontrapping-float-to-int --enable-mutable-globals \
         "$artifact" -o "$tmp"; then

@@ -385,6 +385,7 @@ pub fn decide_with(
 
 /// A rejection by the base settings, tried against the profiles: the first granted profile
 /// that accepts the workload admits it.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn with_profiles(
     policy: &Policy,
     request: &AdmissionRequest,
@@ -474,6 +475,7 @@ fn request_namespace(request: &AdmissionRequest) -> Option<&str> {
 
 /// The levels the request namespace's labels select, asked of the host, with the errors of
 /// invalid labels.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn namespace_levels(
     policy: &Policy,
     request: &AdmissionRequest,
@@ -499,6 +501,7 @@ type NamespacedPolicy = (Rc<Policy>, Vec<LabelError>);
 
 /// The policy at the request namespace's levels, when the namespace's labels choose the
 /// levels; `None` when the settings' own levels apply.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn namespace_policy(
     policy: &Policy,
     request: &AdmissionRequest,
@@ -665,6 +668,7 @@ fn decide_workload(
 /// would have admitted it, had it had a matching user, a note that says so, naming them. The
 /// decision stays what the request itself gets: an exemption by user is about who may create
 /// a workload, which a scan of existing workloads cannot know.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn requester_exemption_note(
     policy: &Policy,
     scope: &AdmissionScope<'_>,
@@ -848,6 +852,7 @@ type ExistingPod<'v, 'p> = (&'v Value, Result<(Pod<'v>, Cow<'p, Policy>), String
 /// reasons are counted under the lexically first one's name, at most
 /// `NAMESPACE_MAX_PODS_TO_CHECK` pods are checked, chosen as PSA chooses them
 /// (`checked_pods_order`), and the warnings are sorted.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn existing_pod_warnings(
     policy: &Policy,
     namespace: &str,
@@ -940,7 +945,7 @@ pub fn checked_pods_order<'a>(pods: impl IntoIterator<Item = &'a Value>) -> Vec<
     let mut by_name: Vec<usize> = (0..pods.len()).collect();
     // Names are unique in a namespace; the index keeps the order total when they are not.
     by_name.sort_by(|&a, &b| pod_name(pods[a]).cmp(pod_name(pods[b])).then(a.cmp(&b)));
-    let mut seen_controllers = std::collections::HashSet::new();
+    let mut seen_controllers = std::collections::BTreeSet::new();
     let (mut first, mut replicas) = (Vec::with_capacity(pods.len()), Vec::new());
     for i in by_name {
         match controller_uid(pods[i]) {

@@ -20,11 +20,13 @@ use serde_json::Value;
 /// The waPC host of the running policy.
 pub struct WapcContext;
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
 /// One host call with a JSON request, its answer decoded as `T`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn host_call<T: for<'de> Deserialize<'de>>(
     namespace: &str,
     operation: &str,
@@ -67,6 +69,7 @@ struct List {
 }
 
 impl ClusterContext for WapcContext {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn namespace(&self, name: &str) -> Result<Value, ContextError> {
         let subject = || format!("namespace \"{name}\"");
         let request = GetResourceRequest {
@@ -87,6 +90,7 @@ impl ClusterContext for WapcContext {
         Ok(namespace)
     }
 
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn pods_in_namespace(&self, namespace: &str) -> Result<Vec<Value>, ContextError> {
         let subject = || format!("the pods of namespace \"{namespace}\"");
         let request = ListResourcesByNamespaceRequest {
@@ -106,6 +110,7 @@ impl ClusterContext for WapcContext {
         Ok(list.items)
     }
 
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn can_i(&self, review: &AccessReview) -> Result<bool, ContextError> {
         let subject = || {
             format!(
@@ -142,6 +147,7 @@ impl ClusterContext for WapcContext {
         Ok(status.allowed && status.denied != Some(true))
     }
 
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn image_config(&self, image: &str) -> Result<Value, ContextError> {
         let subject = || format!("the configuration of image \"{image}\"");
         // The request is the image reference as a JSON string, as the SDK sends it.
@@ -157,6 +163,7 @@ const MAX_REASON_CHARS: usize = 600;
 /// may end with a stack backtrace (when the host runs with `RUST_BACKTRACE`), and for
 /// Kubernetes API errors embeds kube-rs' debug dump of the `Status`; of the dump only the
 /// Status's message, reason and code are kept.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn host_failure(capability: &str, raw: &str) -> String {
     // A backtrace, or anything else, after the first line is the host's, not the reason.
     let mut reason = raw.lines().next().unwrap_or_default().trim();
@@ -179,6 +186,7 @@ pub fn host_failure(capability: &str, raw: &str) -> String {
 }
 
 /// Kubewarden 1.35+: a host capability the policy's deployment does not grant.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn refused_capability(reason: &str) -> Option<String> {
     const REFUSED: &str = "has not been granted access to the '";
     let start = reason.find(REFUSED)? + REFUSED.len();
@@ -192,6 +200,7 @@ fn refused_capability(reason: &str) -> Option<String> {
 
 /// Kubernetes resources the policy may not read (`contextAwareResources`, or `kwctl run`
 /// without `--allow-context-aware`).
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn refused_resources(reason: &str) -> Option<String> {
     const REFUSED: &str = "has not been granted access to Kubernetes ";
     let start = reason.find(REFUSED)? + REFUSED.len();
@@ -209,6 +218,7 @@ fn refused_resources(reason: &str) -> Option<String> {
 
 /// A kube-rs API error, `ApiError: <message>: <Reason> (Status { ..., code: 403, message:
 /// "...", reason: "Forbidden", ... })`, as `<message> (<code> <Reason>)`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn api_status(reason: &str) -> Option<String> {
     let dump_at = reason.find(" (Status {")?;
     let dump = &reason[dump_at..];
@@ -247,6 +257,7 @@ fn api_status(reason: &str) -> Option<String> {
 }
 
 /// The value of a Rust-debug-quoted string field in `dump` (`message: "a \"b\""`), unescaped.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn debug_string_field(dump: &str, field: &str) -> Option<String> {
     let start = dump.find(field)? + field.len();
     let mut value = String::new();
@@ -266,6 +277,7 @@ fn debug_string_field(dump: &str, field: &str) -> Option<String> {
 }
 
 /// `reason` without control characters, cut at `MAX_REASON_CHARS`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn shortened(reason: &str) -> String {
     let clean: String = reason
         .chars()

@@ -29,6 +29,7 @@ pub struct ImageUser {
 impl ImageUser {
     /// Reads the user from the image configuration the host answers with
     /// (`{"manifest": ..., "digest": ..., "config": {"config": {"User": ...}}}`).
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn from_manifest_and_config(image: &str, answer: &Value) -> Result<ImageUser, String> {
         let config = answer
             .get("config")
@@ -49,6 +50,7 @@ impl ImageUser {
         Ok(ImageUser::parse(image, user))
     }
 
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn parse(image: &str, user: &str) -> ImageUser {
         let (user_part, group_part) = match user.split_once(':') {
             Some((u, g)) => (u, Some(g)),
@@ -73,6 +75,7 @@ impl ImageUser {
     }
 
     /// `image "nginx:1.27" (USER "101")`, for messages.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn describe(&self) -> String {
         if self.raw.is_empty() {
             format!("image \"{}\" (no USER, so root)", self.image)

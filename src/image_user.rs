@@ -33,6 +33,7 @@ impl ImageUsers {
     /// for the containers some configured rule needs it for (and only when the `imageUser`
     /// setting is on): the kubelet's runAsNonRoot verification, and the runAsUser and runAsGroup
     /// constraints for a container whose manifest sets no id. Nothing is asked otherwise.
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn attach(
         &mut self,
         policy: &Policy,
@@ -101,6 +102,7 @@ impl ImageUsers {
 
 /// Whether some enforced rule judges this container by its image's user: the manifest leaves
 /// the id unset and the rule applies to the container.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn needs_lookup(policy: &Policy, pod: &Pod<'_>, c: &Container<'_>) -> bool {
     let applies = |rule: &str| policy.enforces(rule) && !policy.exempts(rule, c);
     let constraints = policy.constraints();

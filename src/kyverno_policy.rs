@@ -114,6 +114,7 @@ const HARMLESS_SPEC_FIELDS: &[&str] = &[
 
 /// The native settings keys a Kyverno policy translates to (`level`, `version`, `audit`,
 /// `exemptions`), with their values.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn translate(
     policy: &Value,
     exceptions: Option<&Value>,
@@ -185,6 +186,7 @@ pub fn translate(
     Ok(keys)
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn list<'v>(value: Option<&'v Value>, what: &str) -> Result<&'v [Value], String> {
     match value {
         None | Some(Value::Null) => Ok(&[]),
@@ -203,6 +205,7 @@ struct PodSecurityRule<'v> {
 }
 
 /// A whole ClusterPolicy or Policy.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn whole_policy(object: &Map<String, Value>) -> Result<PodSecurityRule<'_>, String> {
     let kind = object
         .get("kind")
@@ -327,6 +330,7 @@ fn whole_policy(object: &Map<String, Value>) -> Result<PodSecurityRule<'_>, Stri
     })
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn is_audit(value: &Value, at: &str) -> Result<bool, String> {
     match value.as_str().map(str::to_ascii_lowercase).as_deref() {
         Some("audit") => Ok(true),
@@ -345,6 +349,7 @@ struct Filters<'v> {
 }
 
 /// The filters of a `match` or `exclude`: `any` and `all` lists, or one legacy filter.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn filters(block: &Value) -> Result<Filters<'_>, String> {
     let block = block.as_object().ok_or(": must be an object")?;
     if block.contains_key("any") || block.contains_key("all") {
@@ -379,6 +384,7 @@ fn filters(block: &Value) -> Result<Filters<'_>, String> {
 
 /// A rule's `match`: pod-bearing kinds (which the deployment's rules choose anyway), and who
 /// and where it applies, as an exemption of every check for the requests outside of it.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn match_exemption(matched: &Value) -> Result<Option<Value>, String> {
     let Filters { items, all } = filters(matched)?;
     let mut selected = Vec::new();
@@ -424,6 +430,7 @@ fn match_exemption(matched: &Value) -> Result<Option<Value>, String> {
 }
 
 /// A rule's `exclude`: each filter an exemption of every check for what it selects.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
     let Filters { items, all } = filters(exclude)?;
     let mut selectors = Vec::new();
@@ -452,6 +459,7 @@ fn rule_exclusions(exclude: &Value) -> Result<Vec<Value>, String> {
 
 /// The native who and where selectors of one Kyverno filter: `resources.namespaces` and
 /// `subjects` (users, groups, service accounts as the user name the API server gives them).
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn who_and_where(filter: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     let mut selectors = Map::new();
     let mut usernames = Vec::new();
@@ -512,6 +520,7 @@ fn who_and_where(filter: &Map<String, Value>) -> Result<Map<String, Value>, Stri
 }
 
 /// One `podSecurity.exclude` entry as a native exemption, narrowed by `selectors`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn pod_security_exclusion(entry: &Value, selectors: &Map<String, Value>) -> Result<Value, String> {
     let entry = entry.as_object().ok_or("must be an object")?;
     for key in entry.keys() {
@@ -570,6 +579,7 @@ fn pod_security_exclusion(entry: &Value, selectors: &Map<String, Value>) -> Resu
 
 /// A `restrictedField` with its `values`, as native `containerKinds` and `values` (or, for a
 /// flag whose only violating value is `true`, the check in those containers).
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn restricted_field(
     exemption: &mut Map<String, Value>,
     checks: &[&str],
@@ -626,6 +636,7 @@ fn restricted_field(
 
 /// Kyverno PolicyExceptions (a list, or one) with `podSecurity` entries for this policy: each
 /// entry an exemption, narrowed by the exception's `match`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn policy_exceptions(exceptions: &Value, policy_name: Option<&str>) -> Result<Vec<Value>, String> {
     let items: Vec<&Value> = match exceptions {
         Value::Array(items) => items.iter().collect(),
@@ -686,6 +697,7 @@ fn policy_exceptions(exceptions: &Value, policy_name: Option<&str>) -> Result<Ve
 
 /// What a PolicyException's `match` selects, as one set of native selectors: a filter on kinds
 /// alone selects every pod.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn exception_selectors(matched: &Value) -> Result<Map<String, Value>, String> {
     let Filters { items, all } = filters(matched)?;
     if !all && items.len() > 1 {
@@ -704,6 +716,7 @@ fn exception_selectors(matched: &Value) -> Result<Map<String, Value>, String> {
 /// Filters that must all match, as one set of native selectors (which must all match too).
 /// Two filters selecting by the same key would need both lists to match one value, which a
 /// native selector cannot say.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn all_of(selected: Vec<Map<String, Value>>) -> Result<Map<String, Value>, String> {
     let mut merged = Map::new();
     for (key, value) in selected.into_iter().flatten() {
@@ -718,11 +731,13 @@ fn all_of(selected: Vec<Map<String, Value>>) -> Result<Map<String, Value>, Strin
 
 /// A JSON list of strings. Built by hand rather than with `json!`, whose `to_value` for each
 /// item type brings a serializer into the module.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
     Value::Array(items.into_iter().map(Value::from).collect())
 }
 
 /// A JSON object of these fields.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn json_object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Object(
         fields

@@ -2,6 +2,11 @@
 //! as Kubernetes' Pod Security Admission defines them, on every workload kind that carries a pod.
 //!
 //! This file only wires waPC to the evaluator; everything else is host-independent.
+//!
+//! `scripts/build-wasm.sh` builds the module with `--cfg scp_optimize_size` (its toolchain may
+//! use unstable features): code that only settings validation or host calls run is then
+//! optimised for size (`#[optimize(size)]`), the request path for speed.
+#![cfg_attr(scp_optimize_size, feature(optimize_attribute))]
 
 pub mod admission;
 pub mod capabilities;

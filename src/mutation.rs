@@ -38,6 +38,7 @@ enum Edit {
 ///
 /// `whole_object` gives the object to edit, every field of it; it is asked for only when some
 /// default applies, since getting it may mean reading the object again.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn mutate(
     policy: &Policy,
     kind: WorkloadKind,
@@ -64,6 +65,7 @@ pub fn mutate(
     Ok(Some(mutated))
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn adds_sys_admin(c: &Container<'_>) -> bool {
     c.context()
         .and_then(|sc| sc.capabilities.as_ref())
@@ -75,6 +77,7 @@ fn adds_sys_admin(c: &Container<'_>) -> bool {
 }
 
 /// Whether an edit sets one of PodSecurityPolicy's plain defaults rather than fixing a violation.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn is_plain_default(edit: &Edit) -> bool {
     matches!(
         edit,
@@ -88,11 +91,13 @@ fn is_plain_default(edit: &Edit) -> bool {
 
 /// Whether the API server accepts allowPrivilegeEscalation=false on this container: not when
 /// it is privileged or adds CAP_SYS_ADMIN.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn escalation_false_accepted(c: &Container<'_>) -> bool {
     c.context().and_then(|sc| sc.privileged) != Some(true) && !adds_sys_admin(c)
 }
 
 /// Whether an edit already sets `key` in this container's security context.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn edits_container(edits: &[Edit], c: &Container<'_>, key: &str) -> bool {
     edits.iter().any(|e| {
         matches!(e, Edit::ContainerSecurityContext(kind, index, k, _)
@@ -101,6 +106,7 @@ fn edits_container(edits: &[Edit], c: &Container<'_>, key: &str) -> bool {
 }
 
 /// Whether an edit already sets `key` in the pod's security context.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn edits_pod(edits: &[Edit], key: &str) -> bool {
     edits
         .iter()
@@ -108,6 +114,7 @@ fn edits_pod(edits: &[Edit], key: &str) -> bool {
 }
 
 /// A default profile as the `seccompProfile` field.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn profile_field(p: &DefaultProfile) -> Value {
     match &p.localhost_profile {
         Some(name) => json!({"type": p.type_.as_str(), "localhostProfile": name}),
@@ -116,6 +123,7 @@ fn profile_field(p: &DefaultProfile) -> Value {
 }
 
 /// A default profile as the legacy AppArmor annotation's value, which PodSecurityPolicy set.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn app_armor_annotation(p: &DefaultProfile) -> String {
     match (p.type_, &p.localhost_profile) {
         (ProfileType::Localhost, Some(name)) => format!("localhost/{name}"),
@@ -124,6 +132,7 @@ fn app_armor_annotation(p: &DefaultProfile) -> String {
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
     let mut edits = Vec::new();
     let linux = !pod.is_windows();
@@ -404,6 +413,7 @@ fn plan_edits(policy: &Policy, pod: &Pod<'_>) -> Vec<Edit> {
 }
 
 /// The pod template (the object holding the pod's `metadata` and `spec`) inside the object.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn pod_template_mut(kind: WorkloadKind, object: &mut Value) -> Option<&mut Map<String, Value>> {
     let mut node = object;
     for key in kind.template_path() {
@@ -413,6 +423,7 @@ fn pod_template_mut(kind: WorkloadKind, object: &mut Value) -> Option<&mut Map<S
 }
 
 /// `map[key]` as an object, created when absent or null.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn object_entry<'m>(
     map: &'m mut Map<String, Value>,
     key: &str,
@@ -424,6 +435,7 @@ fn object_entry<'m>(
     entry.as_object_mut()
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn container_context(
     spec: &mut Map<String, Value>,
     kind: ContainerKind,
@@ -437,6 +449,7 @@ fn container_context(
 }
 
 /// Appends names to `securityContext.capabilities.<list>` of a container.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn append_capabilities(
     spec: &mut Map<String, Value>,
     kind: ContainerKind,
@@ -455,6 +468,7 @@ fn append_capabilities(
     Some(())
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn apply(template: &mut Map<String, Value>, edit: Edit) -> Option<()> {
     match edit {
         Edit::Annotation(key, value) => {
@@ -466,6 +480,7 @@ fn apply(template: &mut Map<String, Value>, edit: Edit) -> Option<()> {
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn apply_to_spec(spec: &mut Map<String, Value>, edit: Edit) -> Option<()> {
     match edit {
         // Not an edit of the spec.

@@ -40,6 +40,7 @@ impl LevelVersion {
 }
 
 impl fmt::Display for LevelVersion {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.level, self.version)
     }
@@ -62,6 +63,7 @@ pub struct LabelError {
 }
 
 impl fmt::Display for LabelError {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -75,6 +77,7 @@ const INVALID_LEVEL: &str = "must be one of privileged, baseline, restricted";
 const INVALID_VERSION: &str = "must be \"latest\" or \"v1.x\"";
 
 /// PSA's `ParseLevel`: an invalid level is an error, and `restricted`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn parse_level(value: &str) -> Result<Level, Level> {
     match value {
         "privileged" => Ok(Level::Privileged),
@@ -86,6 +89,7 @@ pub fn parse_level(value: &str) -> Result<Level, Level> {
 
 /// PSA's `ParseVersion`: `latest` or `v1.` followed by a minor without leading zeros; anything
 /// else is an error, and `latest`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn parse_version(value: &str) -> Result<Version, Version> {
     if value == "latest" {
         return Ok(Version::Latest);
@@ -108,6 +112,7 @@ pub fn parse_version(value: &str) -> Result<Version, Version> {
 /// The policy a namespace's labels select over `defaults`, with the errors of invalid labels
 /// (in PSA's order: enforce, enforce-version, audit, audit-version, warn, warn-version). The
 /// policy is usable even when there are errors.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn policy_to_evaluate(
     label: impl Fn(&str) -> Option<String>,
     defaults: NamespacePolicy,
@@ -160,6 +165,7 @@ pub fn policy_to_evaluate(
 }
 
 /// The labels of an object's metadata, or why they cannot be read.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn labels_of(object: &Value) -> Result<Vec<(String, String)>, String> {
     match object.get("metadata").and_then(|m| m.get("labels")) {
         None | Some(Value::Null) => Ok(Vec::new()),
@@ -175,6 +181,7 @@ pub fn labels_of(object: &Value) -> Result<Vec<(String, String)>, String> {
 }
 
 /// The policy an object's labels select, as `policy_to_evaluate`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn policy_for_labels(
     labels: &[(String, String)],
     defaults: NamespacePolicy,
@@ -191,6 +198,7 @@ pub fn policy_for_labels(
 }
 
 /// Errors as the API server aggregates them: one alone, several in brackets.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn errors_message(errors: &[LabelError]) -> String {
     let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
     match texts.len() {

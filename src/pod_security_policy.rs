@@ -81,10 +81,12 @@ struct IdStrategy {
     ranges: Vec<Value>,
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn err(path: &str, problem: impl std::fmt::Display) -> String {
     format!("invalid settings: podSecurityPolicy.{path}: {problem}")
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn read<T: DeserializeOwned>(spec: &Map<String, Value>, key: &str) -> Result<Option<T>, String> {
     match spec.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -94,6 +96,7 @@ fn read<T: DeserializeOwned>(spec: &Map<String, Value>, key: &str) -> Result<Opt
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn strings(spec: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {
     Ok(read::<Vec<String>>(spec, key)?.unwrap_or_default())
 }
@@ -101,6 +104,7 @@ fn strings(spec: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> 
 type Object = Map<String, Value>;
 
 /// The object's spec and annotations, the whole object or the spec alone.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn split(psp: &Value) -> Result<(&Object, Object), String> {
     let Value::Object(map) = psp else {
         return Err(
@@ -151,6 +155,7 @@ fn split(psp: &Value) -> Result<(&Object, Object), String> {
 }
 
 /// Translates a PodSecurityPolicy into native settings keys.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn translate(psp: &Value) -> Result<Map<String, Value>, String> {
     let (spec, annotations) = split(psp)?;
     for key in spec.keys() {
@@ -218,6 +223,7 @@ pub fn translate(psp: &Value) -> Result<Map<String, Value>, String> {
     Ok(out)
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn capabilities(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(), String> {
     let allowed = strings(spec, "allowedCapabilities")?;
     let default_add = strings(spec, "defaultAddCapabilities")?;
@@ -244,6 +250,7 @@ fn capabilities(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Resu
     Ok(())
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn id_rules(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(), String> {
     for (key, rules) in [
         (
@@ -281,6 +288,7 @@ fn id_rules(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(
     Ok(())
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn se_linux(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(), String> {
     let Some(strategy) = read::<SeLinuxStrategy>(spec, "seLinux")? else {
         return Ok(());
@@ -314,6 +322,7 @@ fn se_linux(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn sysctls(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(), String> {
     let allowed_unsafe = strings(spec, "allowedUnsafeSysctls")?;
     let forbidden = strings(spec, "forbiddenSysctls")?;
@@ -348,6 +357,7 @@ fn sysctls(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<()
 }
 
 /// `localhost/<name>` as a pattern that matches exactly that name.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn literal(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
@@ -360,6 +370,7 @@ fn literal(name: &str) -> String {
 }
 
 /// A profile named as PSP's annotations name them: `(type, localhost name)`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn profile(name: &str, docker_default: bool) -> Option<(&'static str, Option<&str>)> {
     match name {
         "runtime/default" => Some(("RuntimeDefault", None)),
@@ -372,6 +383,7 @@ fn profile(name: &str, docker_default: bool) -> Option<(&'static str, Option<&st
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn annotation<'a>(
     annotations: &'a Map<String, Value>,
     key: &str,
@@ -386,6 +398,7 @@ fn annotation<'a>(
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn profiles(annotations: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<(), String> {
     for (native, allowed_key, default_key, seccomp) in [
         ("seccomp", SECCOMP_ALLOWED, SECCOMP_DEFAULT, true),

@@ -32,6 +32,7 @@ pub enum Grantee {
 }
 
 impl fmt::Display for Grantee {
+    #[cfg_attr(scp_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Grantee::User(name) => write!(f, "user \"{name}\""),
@@ -56,6 +57,7 @@ pub enum ProfileOutcome {
 
 /// Tries `profiles` in order for a workload the base settings rejected with `base_rejection`.
 /// `decide` judges the request under one profile's policy.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn try_profiles(
     profiles: &[Profile],
     scope: &AdmissionScope<'_>,
@@ -112,11 +114,13 @@ pub fn try_profiles(
 }
 
 /// The warning that says which profile admitted a workload and what the base settings said.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn admitted_warning(profile: &str, grantee: &Grantee, base_rejection: &str) -> String {
     format!("admitted by profile \"{profile}\", granted to {grantee}; the base settings reject it: {base_rejection}")
 }
 
 /// Whether the requesting user, or else the pod's service account, may use the profile.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn granted_to(
     profile: &str,
     scope: &AdmissionScope<'_>,

@@ -53,6 +53,7 @@ pub const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Whether `field` is one of `FIELDS`.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn is_known_field(field: &str) -> bool {
     FIELDS.iter().any(|(name, _)| *name == field)
 }
@@ -61,6 +62,7 @@ pub fn is_known_field(field: &str) -> bool {
 const POD_FIELDS: &[&str] = &["sysctls", "hostPath.path", "volumeTypes"];
 
 /// Why `exemption`'s `values` cannot be used, if they cannot.
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn validate(exemption: &dyn ValueExemption) -> Result<(), String> {
     for (field, values) in exemption.values() {
         if !is_known_field(field) {
@@ -89,6 +91,7 @@ pub fn validate(exemption: &dyn ValueExemption) -> Result<(), String> {
 
 /// The pod as the checks of `exemptions` see it, with every exempted value masked, and the
 /// positions in it of `containers` (which must be the pod's own).
+#[cfg_attr(scp_optimize_size, optimize(size))]
 pub fn masked<'a>(
     pod: &Pod<'a>,
     containers: &[&Container<'a>],
@@ -117,10 +120,12 @@ pub fn masked<'a>(
     (pod, positions)
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn listed<'e>(exemption: &'e dyn ValueExemption, field: &str) -> Option<&'e [String]> {
     exemption.values().get(field).map(Vec::as_slice)
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn contains(values: &[String], value: &str) -> bool {
     values.iter().any(|v| v == value)
 }
@@ -131,6 +136,7 @@ const ACCEPTED_PROFILE: Profile<'static> = Profile {
     localhost_profile: None,
 };
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn mask_common(common: &mut SecurityContextCommon<'_>, exemption: &dyn ValueExemption) {
     if let Some(values) = listed(exemption, "seccompProfile.type") {
         if common
@@ -157,6 +163,7 @@ fn mask_common(common: &mut SecurityContextCommon<'_>, exemption: &dyn ValueExem
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn mask_container(container: &mut Container<'_>, exemption: &dyn ValueExemption) {
     if let Some(values) = listed(exemption, "hostPorts") {
         container
@@ -191,6 +198,7 @@ fn mask_container(container: &mut Container<'_>, exemption: &dyn ValueExemption)
     }
 }
 
+#[cfg_attr(scp_optimize_size, optimize(size))]
 fn mask_pod(pod: &mut Pod<'_>, exemption: &dyn ValueExemption) {
     if let Some(sc) = pod.security_context.as_mut() {
         mask_common(&mut sc.common, exemption);
