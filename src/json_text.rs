@@ -90,6 +90,18 @@ pub struct ObjectShape<T: 'static> {
     pub required: &'static [&'static str],
 }
 
+impl<T> ObjectShape<T> {
+    /// The keys, as written.
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields.iter().map(|(name, _)| *name)
+    }
+
+    /// Whether `key` is one of them.
+    pub fn has(&self, key: &str) -> bool {
+        self.keys().any(|name| name == key)
+    }
+}
+
 /// Reads a `T` from a JSON object by its shape, with the messages serde's derived reader gives:
 /// unknown, duplicate and missing fields, and each field's own errors.
 #[cfg_attr(scp_optimize_size, optimize(size))]
@@ -103,18 +115,17 @@ pub fn read_object<'de, D: Deserializer<'de>, T: Default>(
     Ok(out)
 }
 
+/// Sets the fields of `out` that `given` names, by `shape`, with serde's messages for unknown,
+/// duplicate and missing fields.
 #[cfg_attr(scp_optimize_size, optimize(size))]
-fn fill<T>(
+pub fn fill<T>(
     out: &mut T,
     given: &[(Cow<'_, str>, &RawValue)],
     shape: &ObjectShape<T>,
 ) -> Result<(), String> {
     for (i, (key, text)) in given.iter().enumerate() {
         let Some((_, set)) = shape.fields.iter().find(|(name, _)| name == key) else {
-            return Err(unknown_field(
-                key,
-                shape.fields.iter().map(|(name, _)| *name),
-            ));
+            return Err(unknown_field(key, shape.keys()));
         };
         if given[..i].iter().any(|(k, _)| k == key) {
             return Err(format!("duplicate field `{key}`"));
@@ -133,7 +144,7 @@ fn fill<T>(
 
 /// serde's message for an unknown field.
 #[cfg_attr(scp_optimize_size, optimize(size))]
-fn unknown_field<'a>(key: &str, expected: impl ExactSizeIterator<Item = &'a str>) -> String {
+fn unknown_field<'a>(key: &str, expected: impl Iterator<Item = &'a str>) -> String {
     let quoted: Vec<String> = expected.map(|name| format!("`{name}`")).collect();
     match quoted.as_slice() {
         [] => format!("unknown field `{key}`, there are no fields"),
@@ -143,23 +154,32 @@ fn unknown_field<'a>(key: &str, expected: impl ExactSizeIterator<Item = &'a str>
     }
 }
 
-/// Implements `Deserialize` for a struct by `read_object`, from its keys and fields:
-/// `deserialize_by_shape!(PortRange { "min" => min, "max" => max } required ["min", "max"]);`
+/// The `ObjectShape` of a struct from its keys and fields:
+/// `object_shape!(PortRange { "min" => min, "max" => max } required ["min", "max"])`.
+macro_rules! object_shape {
+    ($ty:ident { $($key:literal => $field:ident),* $(,)? } $(required [$($req:literal),*])?) => {
+        $crate::json_text::ObjectShape::<$ty> {
+            expecting: concat!("struct ", stringify!($ty)),
+            fields: &[$((
+                $key,
+                |out: &mut $ty, text: &serde_json::value::RawValue| {
+                    $crate::json_text::set(&mut out.$field, text)
+                },
+            )),*],
+            required: &[$($($req),*)?],
+        }
+    };
+}
+pub(crate) use object_shape;
+
+/// Implements `Deserialize` for a struct by `read_object`, with `object_shape!`'s arguments.
 /// The struct needs `Default`, its starting point; required keys are checked to be given.
 macro_rules! deserialize_by_shape {
-    ($ty:ident { $($key:literal => $field:ident),* $(,)? } $(required [$($req:literal),*])?) => {
+    ($ty:ident $($shape:tt)+) => {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                const SHAPE: $crate::json_text::ObjectShape<$ty> = $crate::json_text::ObjectShape {
-                    expecting: concat!("struct ", stringify!($ty)),
-                    fields: &[$((
-                        $key,
-                        |out: &mut $ty, text: &serde_json::value::RawValue| {
-                            $crate::json_text::set(&mut out.$field, text)
-                        },
-                    )),*],
-                    required: &[$($($req),*)?],
-                };
+                const SHAPE: $crate::json_text::ObjectShape<$ty> =
+                    $crate::json_text::object_shape!($ty $($shape)+);
                 $crate::json_text::read_object(deserializer, &SHAPE)
             }
         }

@@ -6,7 +6,7 @@
 use crate::checks::registry;
 use crate::constraints::{self, Constraints};
 use crate::glob::Glob;
-use crate::json_text::{from_bytes, Fields, FromText};
+use crate::json_text::{fill, from_bytes, object_shape, Fields, ObjectShape};
 use crate::level::{Level, Version};
 use crate::pod::{Container, ContainerKind};
 use crate::scope::AdmissionScope;
@@ -56,43 +56,23 @@ struct BaseSettings {
     namespace_labels: bool,
 }
 
-impl BaseSettings {
-    /// Reads `fields` (keys of `BASE_KEYS`, each once: the caller refuses unknown and repeated
-    /// keys), each from its value's text; an absent key keeps its default. Written out rather
-    /// than derived for the module's size, like `Constraints::read_fields`.
-    #[cfg_attr(scp_optimize_size, optimize(size))]
-    fn read<'a>(
-        fields: impl Iterator<Item = (&'a str, &'a RawValue)>,
-    ) -> Result<BaseSettings, String> {
-        let mut base = BaseSettings::default();
-        for (key, text) in fields {
-            match key {
-                "level" => base.level = FromText::from_text(text)?,
-                "version" => base.version = FromText::from_text(text)?,
-                "exemptions" => base.exemptions = FromText::from_text(text)?,
-                "warn" => base.warn = FromText::from_text(text)?,
-                "mutate" => base.mutate = FromText::from_text(text)?,
-                "judgeEveryUpdate" => base.judge_every_update = FromText::from_text(text)?,
-                "audit" => base.audit = FromText::from_text(text)?,
-                "namespaceLabels" => base.namespace_labels = FromText::from_text(text)?,
-                _ => return Err(format!("unknown field `{key}`")),
-            }
-        }
-        Ok(base)
-    }
-}
+/// The settings keys that are not constraints, as written, and how each is read; an absent key
+/// keeps its default.
+const BASE_SHAPE: ObjectShape<BaseSettings> = object_shape!(BaseSettings {
+    "level" => level,
+    "version" => version,
+    "exemptions" => exemptions,
+    "warn" => warn,
+    "mutate" => mutate,
+    "judgeEveryUpdate" => judge_every_update,
+    "audit" => audit,
+    "namespaceLabels" => namespace_labels,
+});
 
 /// The settings keys that are not constraints, as written.
-pub const BASE_KEYS: &[&str] = &[
-    "level",
-    "version",
-    "exemptions",
-    "warn",
-    "mutate",
-    "judgeEveryUpdate",
-    "audit",
-    "namespaceLabels",
-];
+pub fn base_keys() -> impl Iterator<Item = &'static str> {
+    BASE_SHAPE.keys()
+}
 
 /// What `containerKinds` may name: the pod-spec fields that list containers.
 const CONTAINER_KINDS: &[&str] = &[
@@ -331,9 +311,9 @@ impl Settings {
             if key == skipped {
                 continue;
             }
-            if BASE_KEYS.contains(&key.as_ref()) {
+            if BASE_SHAPE.has(key) {
                 base.push((Cow::Borrowed(key.as_ref()), *text));
-            } else if constraints::KEYS.contains(&key.as_ref()) {
+            } else if constraints::SHAPE.has(key) {
                 rest.push((Cow::Borrowed(key.as_ref()), *text));
             } else if key == PSP_KEY {
                 psp = Some(*text).filter(|text| text.get() != "null");
@@ -342,12 +322,14 @@ impl Settings {
             } else if key == KYVERNO_EXCEPTIONS_KEY {
                 kyverno_exceptions = Some(*text).filter(|text| text.get() != "null");
             } else {
-                let mut valid: Vec<&str> = BASE_KEYS.to_vec();
+                let mut valid: Vec<&str> = base_keys().collect();
                 valid.push(PSP_KEY);
                 valid.push(KYVERNO_KEY);
                 valid.push(KYVERNO_EXCEPTIONS_KEY);
                 valid.push(skipped);
-                valid.extend(constraints::KEYS);
+                for key in constraints::keys() {
+                    valid.push(key);
+                }
                 return Err(format!(
                     "invalid settings: unknown field `{key}`, expected one of {}",
                     valid
@@ -412,7 +394,9 @@ impl Settings {
         if let Some(text) = &merged_exemptions {
             base.push((Cow::Borrowed("exemptions"), &**text));
         }
-        let base = BaseSettings::read(base.iter().map(|(k, t)| (k.as_ref(), *t))).map_err(|e| {
+        // The caller's split refused unknown and repeated keys; the shapes read the values.
+        let mut base_settings = BaseSettings::default();
+        fill(&mut base_settings, &base, &BASE_SHAPE).map_err(|e| {
             let e = format!("invalid settings: {e}");
             if kyverno.is_some() {
                 e.replacen(
@@ -424,9 +408,9 @@ impl Settings {
                 e
             }
         })?;
+        let base = base_settings;
         let mut constraints = Constraints::default();
-        constraints
-            .read_fields(rest.iter().map(|(k, t)| (k.as_ref(), *t)))
+        fill(&mut constraints, &rest, &constraints::SHAPE)
             .map_err(|e| psp_context(psp.is_some(), format!("invalid settings: {e}")))?;
         constraints
             .prepare()
@@ -924,7 +908,7 @@ mod profile_settings_tests {
         let mut swapped = swapped;
         swapped.sort();
         assert_eq!(profile, swapped);
-        for key in crate::constraints::KEYS {
+        for key in crate::constraints::keys() {
             let doc = format!(r#"{{"profiles": [{{"name": "p", "{key}": null}}]}}"#);
             assert!(Settings::from_json(doc.as_bytes()).is_ok(), "{key}");
         }
@@ -1061,7 +1045,7 @@ mod constraint_settings_tests {
     #[test]
     fn keys_list_matches_the_constraints_struct() {
         // Every listed key is accepted by the struct, so none can be listed but unusable.
-        for key in crate::constraints::KEYS {
+        for key in crate::constraints::keys() {
             let doc = format!(r#"{{"{key}": null}}"#);
             assert!(Settings::from_json(doc.as_bytes()).is_ok(), "{key}");
         }

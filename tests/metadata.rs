@@ -388,8 +388,8 @@ fn needs(settings: &Value) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
 fn the_hardened_example_shows_every_setting() {
     let manifest = yaml("deploy/cluster-admission-policy-hardened.yaml");
     let settings = manifest["spec"]["settings"].as_object().unwrap();
-    let mut keys = security_context_policy::settings::BASE_KEYS.to_vec();
-    keys.extend(security_context_policy::constraints::KEYS);
+    let mut keys: Vec<&str> = security_context_policy::settings::base_keys().collect();
+    keys.extend(security_context_policy::constraints::keys());
     for key in keys {
         assert!(settings.contains_key(key), "{key} missing from the example");
     }

@@ -50,8 +50,7 @@ pub use volumes::volume_type;
 pub use volumes::VOLUME_TYPES;
 
 use crate::checks::{CheckInput, Violation};
-use crate::json_text::FromText;
-use serde_json::value::RawValue;
+use crate::json_text::{object_shape, ObjectShape};
 
 /// The constraint settings; each absent one adds nothing.
 #[derive(Debug, Clone, Default)]
@@ -83,33 +82,38 @@ pub struct Constraints {
     pub image_user: Option<ImageUserSetting>,
 }
 
+/// The settings keys of `Constraints`, as written, and how each is read.
+pub const SHAPE: ObjectShape<Constraints> = object_shape!(Constraints {
+    "runAsUser" => run_as_user,
+    "runAsGroup" => run_as_group,
+    "supplementalGroups" => supplemental_groups,
+    "fsGroup" => fs_group,
+    "readOnlyRootFilesystem" => read_only_root_filesystem,
+    "capabilities" => capabilities,
+    "seccomp" => seccomp,
+    "appArmor" => app_armor,
+    "seLinux" => se_linux,
+    "sysctls" => sysctls,
+    "hostNetwork" => host_network,
+    "hostPID" => host_pid,
+    "hostIPC" => host_ipc,
+    "hostPorts" => host_ports,
+    "allowedHostPaths" => allowed_host_paths,
+    "volumes" => volumes,
+    "allowedFlexVolumes" => allowed_flex_volumes,
+    "allowedCSIDrivers" => allowed_csi_drivers,
+    "allowedProcMountTypes" => allowed_proc_mount_types,
+    "runtimeClass" => runtime_class,
+    "privileged" => privileged,
+    "allowPrivilegeEscalation" => allow_privilege_escalation,
+    "defaultAllowPrivilegeEscalation" => default_allow_privilege_escalation,
+    "imageUser" => image_user,
+});
+
 /// The settings keys of `Constraints`, as written.
-pub const KEYS: &[&str] = &[
-    "runAsUser",
-    "runAsGroup",
-    "supplementalGroups",
-    "fsGroup",
-    "readOnlyRootFilesystem",
-    "capabilities",
-    "seccomp",
-    "appArmor",
-    "seLinux",
-    "sysctls",
-    "hostNetwork",
-    "hostPID",
-    "hostIPC",
-    "hostPorts",
-    "allowedHostPaths",
-    "volumes",
-    "allowedFlexVolumes",
-    "allowedCSIDrivers",
-    "allowedProcMountTypes",
-    "runtimeClass",
-    "privileged",
-    "allowPrivilegeEscalation",
-    "defaultAllowPrivilegeEscalation",
-    "imageUser",
-];
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    SHAPE.keys()
+}
 
 pub type ConstraintFn = fn(&CheckInput<'_, '_>, &Constraints) -> Option<Violation>;
 
@@ -154,56 +158,6 @@ pub fn is_known(id: &str) -> bool {
 }
 
 impl Constraints {
-    /// Sets the constraints of `fields` (keys of `KEYS`, each once: the caller has refused
-    /// unknown and repeated keys), each read from its value's text. Written out rather than
-    /// derived: serde's derived reader of these 24 optional fields, behind the map of raw
-    /// values, was the module's largest function (29 KB of the 485 KB), and it runs once per
-    /// request, where one small reader per field type does the same work.
-    #[cfg_attr(scp_optimize_size, optimize(size))]
-    pub fn read_fields<'a>(
-        &mut self,
-        fields: impl Iterator<Item = (&'a str, &'a RawValue)>,
-    ) -> Result<(), String> {
-        for (key, text) in fields {
-            match key {
-                "runAsUser" => self.run_as_user = FromText::from_text(text)?,
-                "runAsGroup" => self.run_as_group = FromText::from_text(text)?,
-                "supplementalGroups" => self.supplemental_groups = FromText::from_text(text)?,
-                "fsGroup" => self.fs_group = FromText::from_text(text)?,
-                "readOnlyRootFilesystem" => {
-                    self.read_only_root_filesystem = FromText::from_text(text)?
-                }
-                "capabilities" => self.capabilities = FromText::from_text(text)?,
-                "seccomp" => self.seccomp = FromText::from_text(text)?,
-                "appArmor" => self.app_armor = FromText::from_text(text)?,
-                "seLinux" => self.se_linux = FromText::from_text(text)?,
-                "sysctls" => self.sysctls = FromText::from_text(text)?,
-                "hostNetwork" => self.host_network = FromText::from_text(text)?,
-                "hostPID" => self.host_pid = FromText::from_text(text)?,
-                "hostIPC" => self.host_ipc = FromText::from_text(text)?,
-                "hostPorts" => self.host_ports = FromText::from_text(text)?,
-                "allowedHostPaths" => self.allowed_host_paths = FromText::from_text(text)?,
-                "volumes" => self.volumes = FromText::from_text(text)?,
-                "allowedFlexVolumes" => self.allowed_flex_volumes = FromText::from_text(text)?,
-                "allowedCSIDrivers" => self.allowed_csi_drivers = FromText::from_text(text)?,
-                "allowedProcMountTypes" => {
-                    self.allowed_proc_mount_types = FromText::from_text(text)?
-                }
-                "runtimeClass" => self.runtime_class = FromText::from_text(text)?,
-                "privileged" => self.privileged = FromText::from_text(text)?,
-                "allowPrivilegeEscalation" => {
-                    self.allow_privilege_escalation = FromText::from_text(text)?
-                }
-                "defaultAllowPrivilegeEscalation" => {
-                    self.default_allow_privilege_escalation = FromText::from_text(text)?
-                }
-                "imageUser" => self.image_user = FromText::from_text(text)?,
-                _ => return Err(format!("unknown field `{key}`")),
-            }
-        }
-        Ok(())
-    }
-
     /// Validates every configured constraint and normalises its values (capability names, ...).
     #[cfg_attr(scp_optimize_size, optimize(size))]
     pub fn prepare(&mut self) -> Result<(), String> {
