@@ -20,12 +20,8 @@
 #       file, or a review: its `request`), moved into NAMESPACE when given
 #   scripts/policy-server.sh post DIR ID REVIEW_FILE
 #       POST it to /validate/ID; prints "HTTP <code>" then the body on one line
-#   scripts/policy-server.sh settings DIR ID   the settings of entry ID, as compact JSON
-#   scripts/policy-server.sh with DIR TEMPLATE [SCENARIO] -- COMMAND...
-#       up, run COMMAND with PS_DIR=DIR exported, down (always, trap); COMMAND's status
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SELF="$ROOT/scripts/policy-server.sh"
 POLICY_SERVER="${POLICY_SERVER:-$ROOT/../shared/policy-server/policy-server}"
 
 die() { echo "policy-server.sh: $*" >&2; exit 1; }
@@ -204,32 +200,6 @@ cmd_post() {
     rm -f "$out"
 }
 
-cmd_settings() {
-    python3 - "$1/policies.yml" "$2" <<'PY'
-import json, sys
-with open(sys.argv[1], encoding="utf-8") as f:
-    f.readline()
-    print(json.dumps(json.load(f)[sys.argv[2]].get("settings", {}), separators=(",", ":")))
-PY
-}
-
-cmd_with() {
-    local dir=$1 template=$2 scenario=
-    shift 2
-    if [ "${1:-}" != -- ]; then scenario=$1; shift; fi
-    [ "${1:-}" = -- ] || die "usage: with DIR TEMPLATE [SCENARIO] -- COMMAND..."
-    shift
-    HARNESS_DIR=$dir
-    trap 'cmd_down "$HARNESS_DIR"' EXIT
-    trap 'exit 130' INT TERM
-    cmd_up "$dir" "$template" "$scenario"
-    dir="$(cd "$dir" && pwd)"
-    HARNESS_DIR=$dir
-    local status=0
-    PS_DIR="$dir" "$@" || status=$?
-    return $status
-}
-
 case "${1:-}" in
     up) shift; cmd_up "$@" ;;
     down) shift; cmd_down "$@" ;;
@@ -237,7 +207,5 @@ case "${1:-}" in
     api-start) shift; start_api "$@" ;;
     review) shift; cmd_review "$@" ;;
     post) shift; cmd_post "$@" ;;
-    settings) shift; cmd_settings "$@" ;;
-    with) shift; cmd_with "$@" ;;
     *) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac

@@ -177,20 +177,6 @@ pub enum Entry {
     Unreadable(Unreadable),
 }
 
-/// Reads every object of `text` (YAML or JSON, one or many documents), in order, with the
-/// documents that could not be read in between.
-///
-/// Documents are the chunks between separator lines, as kubectl splits them: a line that starts
-/// with `---` followed by nothing but whitespace or a `#` comment. They are numbered from 1 in
-/// the order kubectl's reader returns them, which skips chunks of zero lines (the one before a
-/// leading `---`, or between two consecutive separators) but keeps chunks that hold only blank
-/// lines, comments or `null`: those yield nothing (kubectl skips them) yet still take a number,
-/// so the numbers match the `---`-separated sections a reader sees in the file.
-///
-/// Inside a document, YAML may still hold several nodes: after a `...` end marker, after a
-/// `--- {...}` line (which is content, not a separator, for kubectl's reader), or as a stream of
-/// JSON values with no separator (`{...}\n{...}`, which kubectl accepts). Each is read, and they
-/// share the document's number.
 /// `read`, with the documents parsed on up to `threads` threads (each a contiguous run of
 /// documents, so the entries keep their order): documents are independent, and parsing is most
 /// of what `check` spends outside the module.
@@ -233,6 +219,20 @@ pub fn read_parallel(text: &str, threads: usize) -> Vec<Entry> {
     })
 }
 
+/// Reads every object of `text` (YAML or JSON, one or many documents), in order, with the
+/// documents that could not be read in between.
+///
+/// Documents are the chunks between separator lines, as kubectl splits them: a line that starts
+/// with `---` followed by nothing but whitespace or a `#` comment. They are numbered from 1 in
+/// the order kubectl's reader returns them, which skips chunks of zero lines (the one before a
+/// leading `---`, or between two consecutive separators) but keeps chunks that hold only blank
+/// lines, comments or `null`: those yield nothing (kubectl skips them) yet still take a number,
+/// so the numbers match the `---`-separated sections a reader sees in the file.
+///
+/// Inside a document, YAML may still hold several nodes: after a `...` end marker, after a
+/// `--- {...}` line (which is content, not a separator, for kubectl's reader), or as a stream of
+/// JSON values with no separator (`{...}\n{...}`, which kubectl accepts). Each is read, and they
+/// share the document's number.
 pub fn read(text: &str) -> Vec<Entry> {
     read_parallel(text, 1)
 }
