@@ -241,6 +241,7 @@ pub fn advise(objects: &[InputObject], options: &Options) -> Result<Advice, Stri
     });
     let judged: Vec<Judged> = parallel(&level, &version, &workloads, &|judge, w| {
         judge_one(judge, w)
+            .map_err(|e| format!("{}: {e}", owners::located(&w.file, w.line, &w.creation)))
     })?;
 
     // Exemptions, planned per namespace and service account: no exemption of one such scope

@@ -72,7 +72,9 @@ pub fn top_workloads(objects: &[InputObject], options: &Options) -> Result<Vec<W
             Ok(Workload {
                 file: object.file.clone(),
                 line: object.line,
-                admission: read_request(&creation.request)?,
+                admission: read_request(&creation.request).map_err(|e| {
+                    format!("{}: {e}", located(&object.file, object.line, &creation))
+                })?,
                 creation,
                 service_account,
             })
@@ -96,4 +98,16 @@ fn controller<'v>(object: &'v Value, namespace: &str) -> Option<(OwnerKey, Optio
                 r["uid"].as_str(),
             )
         })
+}
+
+/// Where an object is and what it is, for an error about it: `file:line: Kind namespace/name`.
+pub fn located(file: &str, line: usize, creation: &Creation) -> String {
+    format!(
+        "{}:{}: {} {}/{}",
+        file,
+        line,
+        creation.kind.name(),
+        creation.namespace,
+        creation.name
+    )
 }

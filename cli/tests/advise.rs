@@ -444,3 +444,25 @@ fn check_accepts_the_advised_policy_unchanged_and_passes_the_input() {
         assert_eq!(report["summary"]["admitted"], 17, "{extra:?}");
     }
 }
+
+#[test]
+fn an_object_the_policy_cannot_read_is_named_with_its_file_and_line() {
+    let dir = root().join("target/advise-unreadable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("two.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n",
+    )
+    .unwrap();
+    let output = tool(&["advise", path.to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let err = support::stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{}:5: Deployment shop/web: cannot read spec",
+            path.display()
+        )),
+        "{err}"
+    );
+}
