@@ -95,6 +95,18 @@ impl<'de> Deserialize<'de> for Glob {
     }
 }
 
+/// A pattern that matches `name` alone: `*`, `?` and `\` are escaped.
+pub fn literal(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 crate::json_text::from_text_by_serde!(Glob);
 
 #[cfg(test)]

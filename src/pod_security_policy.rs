@@ -6,6 +6,7 @@
 //! ...), so a PSP is exactly the native settings it translates to: no check exists twice.
 
 use crate::checks::sysctls::safe_sysctls;
+use crate::glob::literal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -354,19 +355,6 @@ fn sysctls(spec: &Map<String, Value>, out: &mut Map<String, Value>) -> Result<()
         json!({"allowed": allowed, "forbidden": forbidden}),
     );
     Ok(())
-}
-
-/// `localhost/<name>` as a pattern that matches exactly that name.
-#[cfg_attr(scp_optimize_size, optimize(size))]
-fn literal(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if matches!(c, '*' | '?' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A profile named as PSP's annotations name them: `(type, localhost name)`.

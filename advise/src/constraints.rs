@@ -11,6 +11,7 @@
 use security_context_policy::constraints::{
     clean_host_path, normalize_capability, volume_type, VOLUME_TYPES,
 };
+use security_context_policy::glob::literal;
 use security_context_policy::pod::{Container, Pod};
 use security_context_policy::security_context::Profile;
 use security_context_policy::workload::{read_pod, WorkloadKind};
@@ -545,18 +546,6 @@ fn ranges(ids: &BTreeSet<i64>, valid: RangeInclusive<i64>) -> Option<Value> {
             .map(|(min, max)| json!({"min": min, "max": max}))
             .collect(),
     ))
-}
-
-/// A pattern that matches `name` alone: the policy's patterns treat `*`, `?` and `\` as special.
-fn literal(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '*' | '?' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The segments `allowedHostPaths` compares, of a cleaned path.
